@@ -1,0 +1,41 @@
+"""faq-assistant: answers questions from an FAQ with local retrieval only.
+
+Every answer is a passage taken word for word from the FAQ, with a citation to where it stands.
+
+    from assistant import Retriever
+    r = Retriever.load()                          # index/ and corpus/; builds when missing or stale
+    hits = r.search("is the swap file encrypted?", k=5)
+    ans = r.answer("and for Intel?", history=["Can I do attestation for AMD confidential VMs?"])
+    ans.found, ans.hits[0].text, ans.hits[0].citation, ans.markdown
+
+Heavy libraries (torch, sentence-transformers, FAISS) load on first use, not on import.
+"""
+
+__version__ = "0.1.0"
+
+from .answer import Answer
+from .chunking import Passage
+from .config import Settings
+from .corpus import Corpus, Entry, load_corpus
+from .embed import DEFAULT_MODEL, Embedder
+from .errors import AssistantError, CorpusError, IndexFileError, QuestionSetError
+from .hit import Hit
+from .retriever import Retriever
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Answer",
+    "AssistantError",
+    "Corpus",
+    "CorpusError",
+    "Embedder",
+    "Entry",
+    "Hit",
+    "IndexFileError",
+    "Passage",
+    "QuestionSetError",
+    "Retriever",
+    "Settings",
+    "__version__",
+    "load_corpus",
+]

@@ -1,0 +1,223 @@
+"""Read a corpus (a folder of FAQ files, or one file) into entries: question, answer, source, lines.
+
+No ML imports here: reading and cleaning the FAQ must stay cheap and testable on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import formats
+from .errors import CorpusError
+
+SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".jsonl": "jsonl",
+            ".csv": "csv", ".tsv": "tsv"}
+META_SUFFIX = ".meta.json"
+MAX_FILE_BYTES = 200 * 1024 * 1024
+# Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
+PARSER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ question and its answer, as it stands in its source file.
+
+    Attributes:
+        id: stable id: an explicit id from a table file, else `<file stem>/<question slug>`.
+        question: the question text.
+        answer: the answer, cleaned of scraping damage; lines joined with newlines.
+        source: the file, relative to the corpus root (POSIX separators).
+        start_line: 1-based line of the question in the original file.
+        end_line: 1-based last line of the answer (inclusive).
+        url: the canonical page of the source, when known.
+        title: the source's title.
+        line_offsets: (character offset in `answer`, line number) for each answer line, so that any
+            span of the answer maps back to file lines.
+    """
+
+    id: str
+    question: str
+    answer: str
+    source: str
+    start_line: int
+    end_line: int
+    url: str | None = None
+    title: str | None = None
+    line_offsets: tuple[tuple[int, int], ...] = ()
+
+    def line_of(self, offset: int) -> int:
+        """The file line holding character `offset` of the answer."""
+        line = self.line_offsets[0][1] if self.line_offsets else self.start_line
+        for start, number in self.line_offsets:
+            if start > offset:
+                break
+            line = number
+        return line
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "question": self.question, "answer": self.answer, "source": self.source,
+            "start_line": self.start_line, "end_line": self.end_line, "url": self.url,
+            "title": self.title, "line_offsets": [list(p) for p in self.line_offsets],
+        }
+
+    @classmethod
+    def from_dict(cls, row: dict) -> Entry:
+        row = dict(row)
+        row["line_offsets"] = tuple(tuple(p) for p in row.get("line_offsets", ()))
+        return cls(**row)
+
+
+@dataclass
+class Corpus:
+    """The entries of every FAQ file under a root, plus what was skipped and why."""
+
+    root: Path
+    entries: list[Entry]
+    files: list[str]
+    warnings: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "entry"
+
+
+def _read_text(path: Path, where: str, warnings: list[str]) -> str | None:
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        warnings.append(f"{where}: skipped, larger than {MAX_FILE_BYTES // 2**20} MB")
+        return None
+    if b"\0" in data[:8192]:
+        warnings.append(f"{where}: skipped, looks like a binary file (NUL bytes)")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Windows exports are the usual non-UTF-8 FAQ files; cp1252 decodes any byte but five.
+        warnings.append(f"{where}: not UTF-8 (byte {exc.start}); read as Windows-1252")
+        return data.decode("cp1252", errors="replace")
+
+
+def _metadata(path: Path, where: str) -> dict:
+    meta_path = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+    if not meta_path.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{meta_path.name}: not valid JSON metadata for {where} ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{meta_path.name}: metadata must be a JSON object with title and url")
+    return meta
+
+
+def parse_file(path: Path, where: str, warnings: list[str]) -> tuple[list[formats.Record], str | None]:
+    """Parse one file into records; returns them and the page title found in it, if any."""
+    text = _read_text(path, where, warnings)
+    if text is None:
+        return [], None
+    kind = SUFFIXES[path.suffix.lower()]
+    if kind == "jsonl":
+        return formats.parse_jsonl(text, where), None
+    if kind in ("csv", "tsv"):
+        delimiter = "\t" if kind == "tsv" else formats.sniff_delimiter(text)
+        return formats.parse_table(text, where, delimiter), None
+    parse = formats.parse_markdown if kind == "markdown" else formats.parse_text
+    records, preamble = parse(text)
+    return records, (preamble[0][1] if preamble else None)
+
+
+def _entries(records: list[formats.Record], source: str, meta: dict, found_title: str | None,
+             taken: set[str]) -> list[Entry]:
+    stem = source.rsplit(".", 1)[0]
+    title = meta.get("title") or found_title or Path(stem).name.replace("-", " ")
+    entries = []
+    for record in records:
+        base = record.id or f"{stem}/{_slug(record.question)}"
+        entry_id, n = base, 1
+        while entry_id in taken:  # duplicate questions stay distinct and citable
+            n += 1
+            entry_id = f"{base}-{n}"
+        taken.add(entry_id)
+        offsets, parts, pos = [], [], 0
+        for number, line in record.answer:
+            offsets.append((pos, number))
+            parts.append(line)
+            pos += len(line) + 1
+        entries.append(Entry(
+            id=entry_id, question=record.question, answer="\n".join(parts), source=source,
+            start_line=record.question_lines[0], end_line=max(record.answer[-1][0], record.question_lines[1]),
+            url=record.url or meta.get("url"), title=title, line_offsets=tuple(offsets),
+        ))
+    return entries
+
+
+def corpus_files(root: Path) -> tuple[list[Path], list[str]]:
+    """The FAQ files under `root` (sorted), and warnings for what was skipped."""
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"corpus not found: {root} (give a folder of FAQ files or one file)")
+    if root.is_file():
+        if root.suffix.lower() not in SUFFIXES:
+            raise CorpusError(f"{root.name}: unsupported file type; use one of {', '.join(SUFFIXES)}")
+        return [root], []
+    real_root = root.resolve()
+    files, warnings = [], []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if path.name.endswith(META_SUFFIX) or path.suffix.lower() not in SUFFIXES:
+            continue
+        if not path.resolve().is_relative_to(real_root):
+            warnings.append(f"{rel}: skipped, a link to a file outside the corpus folder")
+            continue
+        if path.is_file():
+            files.append(path)
+    return files, warnings
+
+
+def fingerprint(files: list[Path], root: Path) -> str:
+    """A hash of every corpus file's name and bytes (and their metadata), plus the parser version."""
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}\n".encode())
+    for path in files:
+        rel = path.name if root.is_file() else path.relative_to(root).as_posix()
+        digest.update(f"{rel}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        meta = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+        if meta.is_file():
+            digest.update(hashlib.sha256(meta.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def load_corpus(root: str | Path = "corpus") -> Corpus:
+    """Read every FAQ file under `root` (or the single file `root`) into entries.
+
+    Raises:
+        CorpusError: the root does not exist, a table file is malformed, or no entries were found.
+    """
+    root = Path(root)
+    files, warnings = corpus_files(root)
+    entries: list[Entry] = []
+    taken: set[str] = set()
+    for path in files:
+        source = path.name if root.is_file() else path.relative_to(root).as_posix()
+        records, title = parse_file(path, source, warnings)
+        if not records:
+            warnings.append(f"{source}: no questions found")
+            continue
+        entries.extend(_entries(records, source, _metadata(path, source), title, taken))
+    if not entries:
+        detail = "; ".join(warnings) if warnings else "no .txt, .md, .jsonl, .csv or .tsv files"
+        raise CorpusError(f"no FAQ entries in {root} ({detail})")
+    return Corpus(root=root, entries=entries, files=[str(p) for p in files], warnings=warnings,
+                  fingerprint=fingerprint(files, root))
