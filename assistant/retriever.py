@@ -1,0 +1,311 @@
+"""The Retriever: questions in, ranked FAQ entries out, each with the passage that answers it.
+
+`search` is `batch_search([q])[0]`, and `answer` is built on `batch_search`, so chat, the CLI and
+batch evaluation all run one code path.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .answer import Answer, decide
+from .config import Settings
+from .conversation import resolve_follow_up
+from .embed import Embedder
+from .errors import AssistantError, IndexFileError
+from .hit import Hit
+from .index import IndexData, View, build_index, load_index, read_manifest, staleness
+
+# Below this many vectors every vector is scored (exact); above, the best CANDIDATES per query are.
+FULL_SCAN = 20_000
+CANDIDATES = 512
+SIGNALS = ("question", "passage", "sentence", "centroid", "lexical")
+
+
+@dataclass
+class _Scores:
+    """Per-query, per-entry scores from one batch, kept to build hits."""
+
+    fused: np.ndarray  # (queries, entries)
+    signals: dict[str, np.ndarray]  # name -> (queries, entries)
+    rows: list[tuple[np.ndarray, np.ndarray]]  # per query: (vector scores, vector ids) that were found
+
+
+class Retriever:
+    """Finds the FAQ entries that answer a question. Safe to share between threads.
+
+    Build one with `Retriever.load()` (index/ and corpus/ by default; builds when missing or stale).
+    """
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings | None = None) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.settings = settings or Settings()
+        self._passage_of = {}  # entry index -> list of passage indexes
+        entry_index = {e.id: i for i, e in enumerate(data.entries)}
+        for p_index, passage in enumerate(data.passages):
+            self._passage_of.setdefault(entry_index[passage.entry_id], []).append(p_index)
+        self._lock = threading.Lock()
+
+    # --- construction -----------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, index: str | Path | None = None, *, corpus: str | Path | None = None,
+             model: str | None = None, settings: Settings | None = None, rebuild: str = "auto",
+             embedder: Embedder | None = None, progress=None) -> Retriever:
+        """Load the index, building it first when it is missing, stale or damaged.
+
+        Args:
+            index: the index folder (default: settings.index, "index").
+            corpus: the FAQ folder or file the index is built from (default: settings.corpus).
+            model: the embedding model (default: settings.model, all-MiniLM-L6-v2).
+            settings: everything else; `Settings.from_env()` when omitted.
+            rebuild: "auto" (build when needed), "never" (raise instead) or "always".
+            embedder: an already loaded `Embedder` to share (its model must be `model`).
+            progress: optional callable(done, total) while embedding.
+
+        Raises:
+            IndexFileError: rebuild="never" and the index is missing, stale or damaged.
+            CorpusError: a build was needed and the corpus cannot be read.
+        """
+        settings = (settings or Settings.from_env()).replace(index=index, corpus=corpus, model=model)
+        if rebuild not in ("auto", "never", "always"):
+            raise AssistantError(f"rebuild must be auto, never or always, not {rebuild!r}")
+        if embedder is not None:  # a shared, already loaded model decides which model is used
+            settings = settings.replace(model=embedder.name)
+        embedder = embedder or _embedder(settings)
+        reason = "asked to rebuild" if rebuild == "always" else None
+        if reason is None:
+            try:
+                reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
+                data = load_index(settings.index) if reason is None else None
+            except IndexFileError as exc:
+                reason, data = str(exc), None
+        if reason is not None:
+            if rebuild == "never":
+                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}")
+            data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
+        return cls(data, embedder, settings)
+
+    @classmethod
+    def build(cls, corpus: str | Path | None = None, index: str | Path | None = None, *,
+              model: str | None = None, settings: Settings | None = None, embedder: Embedder | None = None,
+              progress=None) -> Retriever:
+        """Build (or refresh) the index from the corpus, re-embedding only texts that changed."""
+        settings = (settings or Settings.from_env()).replace(index=index, corpus=corpus, model=model)
+        if embedder is not None:  # a shared, already loaded model decides which model is used
+            settings = settings.replace(model=embedder.name)
+        embedder = embedder or _embedder(settings)
+        data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
+        return cls(data, embedder, settings)
+
+    def with_settings(self, **changes) -> Retriever:
+        """The same index and model with other question-time settings (weights, thresholds)."""
+        return Retriever(self.data, self.embedder, self.settings.replace(**changes))
+
+    @property
+    def entries(self):
+        """The FAQ entries, in corpus order."""
+        return self.data.entries
+
+    # --- search -----------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """The `k` FAQ entries that best answer `query`, best first (one hit per entry)."""
+        return self.batch_search([query], k)[0]
+
+    def batch_search(self, queries: list[str], k: int | None = None) -> list[list[Hit]]:
+        """`search` for many queries at once: one batched forward pass of the model."""
+        k = self.settings.top_k if k is None else k
+        if k < 1:
+            raise AssistantError(f"k must be at least 1, got {k}")
+        queries = [clean_query(q) for q in queries]
+        results: list[list[Hit]] = []
+        chunk = max(1, 2**22 // max(1, len(self.entries)))  # bound memory on very large corpora
+        for start in range(0, len(queries), chunk):
+            part = queries[start : start + chunk]
+            scores = self._score(part)
+            results.extend(self._hits(scores, row, k) for row in range(len(part)))
+        return results
+
+    def answer(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
+        """Answer a question in a conversation: hits, and whether the FAQ answers it at all.
+
+        Args:
+            question: what the user asked.
+            history: the user's earlier questions, oldest first; a short follow-up ("and for
+                Intel?") is read in their light.
+            k: how many hits to keep (default settings.top_k).
+
+        Returns:
+            An `Answer`; `found` is False when the FAQ does not answer the question.
+        """
+        return self.batch_answer([question], [history or []], k)[0]
+
+    def batch_answer(self, questions: list[str], histories: list[list[str]] | None = None,
+                     k: int | None = None) -> list[Answer]:
+        """`answer` for many questions (each with its own history), batched."""
+        histories = histories or [[] for _ in questions]
+        k = self.settings.top_k if k is None else k
+        searched = [resolve_follow_up(q, h) for q, h in zip(questions, histories)]
+        # A follow-up is searched on its own and joined to its context, and the two scores are
+        # averaged. It asks for something new, so the entry that answered its context is left out.
+        follow_ups = [row for row, s in enumerate(searched) if s.context_query]
+        texts = [s.query for s in searched]
+        texts += [searched[row].context_query for row in follow_ups]
+        texts += [searched[row].context for row in follow_ups]
+        scores = self._score([clean_query(t) for t in texts])
+        n, m = len(searched), len(follow_ups)
+        for i, row in enumerate(follow_ups):
+            self._blend(scores, row, n + i)
+            answered_before = int(np.argmax(scores.fused[n + m + i]))
+            same_question = self.data.group_of == self.data.group_of[answered_before]
+            scores.fused[row, same_question] = -1.0
+        answers = []
+        for row, (question, resolved) in enumerate(zip(questions, searched)):
+            hits = self._hits(scores, row, max(k, 3))
+            answers.append(decide(question, resolved, hits, self.settings, k, self._length_note(question)))
+        return answers
+
+    def _length_note(self, question: str) -> str | None:
+        text = " ".join(question.split())
+        if len(text) <= 256:  # a question this short cannot exceed the model's 256+ tokens
+            return None
+        limit = self.embedder.max_tokens - 2
+        if len(text) > MAX_QUERY_CHARS or self.embedder.count_tokens(text) > limit:
+            return f"Your question is long: only its first {limit} word pieces were read."
+        return None
+
+    # --- scoring ----------------------------------------------------------------------------------
+
+    def _score(self, queries: list[str]) -> _Scores:
+        data, settings = self.data, self.settings
+        n_entries, n_groups = len(data.entries), data.group_count
+        vectors = self.embedder.embed_queries(queries)
+        total = data.vectors.ntotal
+        depth = total if total <= FULL_SCAN else min(total, CANDIDATES)
+        with self._lock:  # FAISS search on one index object from several threads: serialise
+            found_scores, found_ids = data.vectors.search(vectors, depth)
+
+        n = len(queries)
+        # Vectors not among the candidates score as the weakest candidate of their query.
+        floor = np.where(found_ids >= 0, found_scores, np.inf).min(axis=1, keepdims=True)
+        floor = np.where(np.isfinite(floor), floor, 0.0).astype(np.float32)
+        per_group = {View.QUESTION: np.repeat(floor, n_groups, 1), View.CENTROID: np.repeat(floor, n_groups, 1)}
+        per_entry = {View.PASSAGE: np.repeat(floor, n_entries, 1), View.SENTENCE: np.repeat(floor, n_entries, 1)}
+        valid = found_ids >= 0
+        rows = np.broadcast_to(np.arange(n)[:, None], found_ids.shape)[valid]
+        ids = found_ids[valid]
+        values = found_scores[valid]
+        kinds = data.views["kind"][ids]
+        owners = data.views["owner"][ids]
+        for kind, table in (*per_group.items(), *per_entry.items()):
+            mask = kinds == kind
+            np.maximum.at(table, (rows[mask], owners[mask]), values[mask])
+
+        group_of = data.group_of
+        signals = {
+            "question": per_group[View.QUESTION][:, group_of],
+            "passage": per_entry[View.PASSAGE],
+            "sentence": per_entry[View.SENTENCE],
+            "centroid": per_group[View.CENTROID][:, group_of],
+            "lexical": data.lexical.scores(queries, settings.lexical_saturation),
+        }
+        weights = settings.weights
+        total_weight = sum(weights.values()) or 1.0
+        own = sum(weights[name] * signals[name] for name in SIGNALS) / total_weight
+        # Entries that answer the same question share their best evidence.
+        best_in_group = np.full((n, n_groups), -np.inf, dtype=np.float32)
+        np.maximum.at(best_in_group, (np.arange(n)[:, None], group_of[None, :]), own)
+        fused = settings.group_share * best_in_group[:, group_of] + (1 - settings.group_share) * own
+        return _Scores(fused, signals, [(found_scores[i], found_ids[i]) for i in range(n)])
+
+    @staticmethod
+    def _blend(scores: _Scores, row: int, other: int) -> None:
+        """Average the scores of query `row` with those of query `other` (its context form)."""
+        scores.fused[row] = (scores.fused[row] + scores.fused[other]) / 2
+        for values in scores.signals.values():
+            values[row] = (values[row] + values[other]) / 2
+
+    def _hits(self, scores: _Scores, row: int, k: int) -> list[Hit]:
+        fused = scores.fused[row]
+        k = min(k, len(fused))
+        top = np.argpartition(-fused, k - 1)[:k]
+        top = top[np.lexsort((top, -fused[top]))]  # by score, ties in corpus order
+        vector_scores, vector_ids = scores.rows[row]
+        hits = []
+        for rank, entry_index in enumerate(top.tolist(), start=1):
+            hits.append(self._hit(entry_index, rank, float(fused[entry_index]),
+                                  {name: round(float(v[row, entry_index]), 4) for name, v in scores.signals.items()},
+                                  vector_scores, vector_ids))
+        return hits
+
+    def _hit(self, entry_index: int, rank: int, score: float, signals: dict, vector_scores, vector_ids) -> Hit:
+        data = self.data
+        entry = data.entries[entry_index]
+        views = data.views
+        valid = vector_ids >= 0
+        ids, found = vector_ids[valid], vector_scores[valid]
+        all_kinds = views["kind"][ids]
+        mine = ((all_kinds == View.PASSAGE) | (all_kinds == View.SENTENCE)) & (views["owner"][ids] == entry_index)
+        mine_ids, mine_scores, kinds = ids[mine], found[mine], all_kinds[mine]
+
+        # The passage to show: the best-scoring passage vector of this entry (else the first).
+        passage_ids = self._passage_of[entry_index]
+        best_passage = passage_ids[0]
+        passage_rows = mine_ids[kinds == View.PASSAGE]
+        if len(passage_rows):
+            best_passage = int(views["start"][passage_rows[np.argmax(mine_scores[kinds == View.PASSAGE])]])
+        passage = data.passages[best_passage]
+
+        # Highlights: the best sentence inside that passage, and any within 0.05 of it (at most 2).
+        sentence_mask = kinds == View.SENTENCE
+        spans = []
+        if sentence_mask.any():
+            s_rows, s_scores = mine_ids[sentence_mask], mine_scores[sentence_mask]
+            order = np.argsort(-s_scores)
+            best = s_scores[order[0]]
+            body = entry.answer[passage.start : passage.end]
+            lead = len(body) - len(body.lstrip())
+            for i in order[:2]:
+                if s_scores[i] < best - 0.05:
+                    break
+                start, end = int(views["start"][s_rows[i]]), int(views["end"][s_rows[i]])
+                if passage.start <= start and end <= passage.end:
+                    sentence = entry.answer[start:end]
+                    offset = start - passage.start - lead
+                    spans.append((offset, offset + len(sentence.rstrip())))
+        return Hit(
+            entry_id=entry.id, question=entry.question, text=passage.text, score=round(score, 4),
+            source=entry.source, start_line=passage.start_line, end_line=passage.end_line, url=entry.url,
+            title=entry.title, rank=rank, signals=signals, highlights=tuple(sorted(spans)),
+        )
+
+
+# The model reads at most 256 word pieces (about 1,000 characters of English); longer questions are
+# cut here so that tokenizing and BM25 stay cheap on absurd input (100,000 characters).
+MAX_QUERY_CHARS = 2000
+
+
+def _embedder(settings: Settings) -> Embedder:
+    return Embedder(settings.model, settings.device, settings.batch_size, settings.query_cache_size)
+
+
+def clean_query(query: str) -> str:
+    """Normalise a question for search: control characters dropped, whitespace collapsed, cut to
+    MAX_QUERY_CHARS.
+
+    Raises:
+        AssistantError: the question is not text, or is empty once cleaned.
+    """
+    if not isinstance(query, str):
+        raise AssistantError(f"a question must be text, not {type(query).__name__}")
+    text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query[: MAX_QUERY_CHARS * 2])
+    text = " ".join(text.split())[:MAX_QUERY_CHARS]
+    if not text:
+        raise AssistantError("the question is empty")
+    return text
