@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test venv index bench lint clean
+
+# torch goes first and pinned: the pin takes the CPU build on this machine, whereas letting
+# sentence-transformers pull an unpinned torch downloads a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Builds the index when it is missing or stale; does nothing when it is current.
+index: venv
+	$(VENV)/bin/assistant build
+
+run: index
+	$(PY) app.py
+
+test: index
+	$(PY) -m pytest
+
+bench: index
+	$(PY) -m benchmarks.run
+
+lint: venv
+	$(VENV)/bin/ruff check assistant tests app.py benchmarks
+
+clean:
+	rm -rf $(VENV) index .pytest_cache test-output

@@ -1,0 +1,160 @@
+"""The `assistant` command. Thin: it parses arguments, calls the library and prints.
+
+User errors print one line to stderr and exit 1; argument errors exit 2 (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import Settings
+from .errors import AssistantError
+
+
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", help="FAQ folder or file (default: corpus, or $FAQ_ASSISTANT_CORPUS)")
+    parser.add_argument("--index", help="index folder (default: index, or $FAQ_ASSISTANT_INDEX)")
+    parser.add_argument("--model", help="sentence-transformers model name or folder (default: all-MiniLM-L6-v2)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env().replace(
+        corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
+        model=getattr(args, "model", None), index_type=getattr(args, "index_type", None),
+    )
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _load(args: argparse.Namespace):
+    from .retriever import Retriever
+
+    rebuild = "never" if getattr(args, "no_build", False) else "auto"
+    retriever = Retriever.load(settings=_settings(args), rebuild=rebuild, progress=_progress)
+    for warning in retriever.data.manifest.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    return retriever
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .embed import Embedder
+    from .index import build_index, read_manifest, staleness
+
+    settings = _settings(args)
+    if not args.force:
+        try:
+            reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
+        except AssistantError as exc:
+            reason = str(exc)
+        if reason is None and args.index_type is None:
+            print(f"index at {settings.index} is up to date with {settings.corpus}; nothing to do (--force rebuilds)")
+            return 0
+    embedder = Embedder(settings.model, settings.device, settings.batch_size)
+    data = build_index(settings.corpus, settings.index, embedder, settings.index_type, _progress)
+    for warning in data.manifest.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    counts = data.manifest["counts"]
+    print(
+        f"indexed {counts['entries']} entries ({counts['passages']} passages, {counts['vectors']} vectors; "
+        f"{counts['embedded']} embedded, {counts['reused']} reused) from {settings.corpus} into {settings.index}"
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    retriever = _load(args)
+    answer = retriever.answer(args.question, history=args.history or [], k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    """An Answer as plain text for a terminal."""
+    from .answer import NOT_FOUND
+
+    lines = [answer.note, ""] if answer.note else []
+    if not answer.found:
+        lines.append(NOT_FOUND)
+        if answer.suggestions:
+            lines.append("Closest questions in the FAQ:")
+            lines += [f"  - {hit.question}" for hit in answer.suggestions]
+        return "\n".join(lines)
+    if answer.ambiguous:
+        a, b = answer.suggestions[:2]
+        lines += [f"Did you mean: {a.question!r} or {b.question!r}? Showing the first.", ""]
+    best = answer.best
+    lines += [f"Q: {best.question}", "", best.text, ""]
+    source = " — ".join(part for part in (best.title, best.citation, best.url) if part)
+    lines.append(f"Source: {source}  (score {best.score:.2f})")
+    return "\n".join(lines)
+
+
+def cmd_questions(args: argparse.Namespace) -> int:
+    retriever = _load(args)
+    for entry in retriever.entries:
+        if args.json:
+            print(json.dumps({"entry_id": entry.id, "question": entry.question,
+                              "source": entry.source, "start_line": entry.start_line}, ensure_ascii=False))
+        else:
+            print(f"{entry.question}  [{entry.source}:{entry.start_line}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="Answer questions from an FAQ, with citations (no LLM, no network)."
+    )
+    parser.add_argument("--version", action="version", version=f"faq-assistant {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build or refresh the index from the corpus")
+    _index_options(build)
+    build.add_argument("--index-type", choices=["auto", "flat", "hnsw"], help="FAISS index type (default: auto)")
+    build.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    build.set_defaults(run=cmd_build)
+
+    ask = commands.add_parser("ask", help="answer one question (builds the index when needed)")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=None, help="number of hits to keep (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--history", action="append", metavar="QUESTION",
+                     help="an earlier question of the conversation (repeat, oldest first)")
+    ask.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    _index_options(ask)
+    ask.set_defaults(run=cmd_ask)
+
+    questions = commands.add_parser("questions", help="list every question in the FAQ")
+    questions.add_argument("--json", action="store_true", help="JSON lines")
+    _index_options(questions)
+    questions.set_defaults(run=cmd_questions)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 user error, 2 bad arguments)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

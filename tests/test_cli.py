@@ -1,0 +1,38 @@
+import json
+
+from assistant.cli import main
+
+
+def test_build_then_ask_json(small_corpus, tmp_path, capsys):
+    index = tmp_path / "index"
+    assert main(["build", "--corpus", str(small_corpus), "--index", str(index)]) == 0
+    assert "indexed 4 entries" in capsys.readouterr().out
+    assert main(["build", "--corpus", str(small_corpus), "--index", str(index)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+    assert main(["ask", "how much is the widget", "--json", "-k", "2",
+                 "--corpus", str(small_corpus), "--index", str(index)]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["found"] is True
+    assert answer["hits"][0]["question"] == "How much does the widget cost?"
+    assert answer["hits"][0]["citation"] == "faq.md:18-20"
+    assert len(answer["hits"]) == 2
+
+
+def test_ask_prints_answer_with_citation_and_builds_when_needed(small_corpus, tmp_path, capsys):
+    assert main(["ask", "can I use it without internet?", "--corpus", str(small_corpus),
+                 "--index", str(tmp_path / "index")]) == 0
+    out = capsys.readouterr().out
+    assert "Q: Can I use the widget offline?" in out
+    assert "Yes. The widget never needs a network connection." in out
+    assert "faq.md:12-14" in out
+
+
+def test_user_errors_are_one_line_and_nonzero(tmp_path, capsys):
+    assert main(["build", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "i")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: corpus not found") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert main(["ask", "anything", "--no-build", "--index", str(tmp_path / "none"),
+                 "--corpus", str(tmp_path / "missing")]) == 1
+    assert "cannot be used" in capsys.readouterr().err
