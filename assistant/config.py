@@ -42,6 +42,8 @@ class Settings:
     # Entries that share a question (several answers to one question) share its evidence: each one
     # scores `group_share` of the best score in its group plus the rest of its own.
     group_share: float = 0.9
+    # Append the long form of abbreviations the corpus defines ("PMK" -> "Platform-managed key").
+    expand_acronyms: bool = True
 
     # Answer or abstain: below `min_score` the FAQ is taken not to answer the question.
     min_score: float = 0.26

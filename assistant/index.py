@@ -8,6 +8,7 @@ On disk (`index/`):
     entries.jsonl    the FAQ entries, one JSON object a line
     passages.jsonl   the passages answers were chunked into
     lexical/         the BM25 index (bm25s: JSON + .npy)
+    acronyms.json    abbreviations the corpus defines ("Platform-managed key (PMK)"), for expansion
 
 A build writes a complete new folder beside the old one and swaps it in with two renames, so a
 build that dies leaves the previous index in place; a lock file keeps two builds apart.
@@ -29,12 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .acronyms import find_acronyms
 from .chunking import Passage, chunk_entry, sentence_spans
 from .corpus import Corpus, Entry, corpus_files, fingerprint, load_corpus
 from .errors import AssistantError, IndexFileError
 from .lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
 # Below this many vectors an exact (flat) index is both fast and exact; above it, HNSW.
@@ -64,6 +66,7 @@ class IndexData:
     views: np.ndarray
     vectors: object  # faiss.Index
     lexical: LexicalIndex
+    acronyms: dict[str, str]
 
     @property
     def group_count(self) -> int:
@@ -284,14 +287,15 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
         }
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
-            _write(staging, manifest, entries, passages, all_views, faiss_index, lexical)
+            acronyms = find_acronyms(f"{e.question}\n{e.answer}" for e in entries)
+            _write(staging, manifest, entries, passages, all_views, faiss_index, lexical, acronyms)
             _swap_in(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return load_index(target)
 
 
-def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexical) -> None:
+def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexical, acronyms) -> None:
     import faiss
 
     faiss.write_index(faiss_index, str(folder / "index.faiss"))
@@ -303,6 +307,7 @@ def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexica
         for passage in passages:
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
     lexical.save(folder / "lexical")
+    (folder / "acronyms.json").write_text(json.dumps(acronyms, indent=1, ensure_ascii=False), encoding="utf-8")
     # The manifest goes last: a folder with a manifest is complete.
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for path in folder.rglob("*"):
@@ -403,4 +408,13 @@ def load_index(directory: Path | str) -> IndexData:
     ).all()
     if not owners_ok:
         raise IndexFileError(f"{directory / 'views.npy'} points at entries that do not exist; rebuild")
-    return IndexData(directory, manifest, entries, passages, question_groups(entries), views, vectors, lexical)
+    try:
+        acronyms = json.loads((directory / "acronyms.json").read_text(encoding="utf-8"))
+        if not isinstance(acronyms, dict) or not all(isinstance(v, str) for v in acronyms.values()):
+            raise ValueError("not an object of strings")
+    except FileNotFoundError:
+        raise IndexFileError(f"{directory / 'acronyms.json'} is missing; rebuild with `assistant build`") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexFileError(f"{directory / 'acronyms.json'} is damaged ({exc}); rebuild") from None
+    return IndexData(directory, manifest, entries, passages, question_groups(entries), views, vectors, lexical,
+                     acronyms)

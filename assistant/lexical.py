@@ -23,11 +23,24 @@ def _stemmer():
     return _STEMMER
 
 
+# English function words (the common NLTK list, plus modal verbs). bm25s's own list has 33 words
+# and keeps "what", "how", "can", "does", "my"... which every FAQ question contains.
+STOPWORDS = sorted(set("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most my
+myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves may might must shall also get got please
+""".split()))
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stemmed word tokens with English stopwords removed."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:
@@ -56,6 +69,32 @@ class LexicalIndex:
     @property
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """Lucene BM25 idf of every vocabulary token, and of an unseen token under key ""."""
+        if getattr(self, "_idf", None) is None:
+            n = self.size
+            df = np.diff(self._bm25.scores["indptr"])
+            values = np.log1p((n - df + 0.5) / (df + 0.5))
+            self._idf = {t: float(values[i]) for t, i in self._bm25.vocab_dict.items() if i < len(values)}
+            self._idf_unseen = float(np.log1p((n + 0.5) / 0.5))
+        return self._idf
+
+    def coverage(self, queries: list[str]) -> np.ndarray:
+        """BM25 divided by the query's total idf (unseen words count at the highest idf), in [0, 1].
+
+        About 1 when an entry holds every informative word of the query, 0 when it holds none; a
+        question about something the FAQ never mentions stays low for every entry.
+        """
+        vocabulary, idf = self._bm25.vocab_dict, self.idf
+        out = np.zeros((len(queries), self.size), dtype=np.float32)
+        for row, tokens in enumerate(tokenize(queries)):
+            known = [t for t in tokens if t in vocabulary]
+            total = sum(idf.get(t, self._idf_unseen) for t in tokens)
+            if known and total > 0:
+                out[row] = np.minimum(1.0, self._bm25.get_scores(known) / total)
+        return out
 
     def scores(self, queries: list[str], saturation: float = 5.0) -> np.ndarray:
         """BM25 scores squashed by s / (s + saturation): shape (len(queries), documents), in [0, 1)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .acronyms import expand
 from .answer import Answer, decide
 from .config import Settings
 from .conversation import resolve_follow_up
@@ -185,6 +186,8 @@ class Retriever:
     def _score(self, queries: list[str]) -> _Scores:
         data, settings = self.data, self.settings
         n_entries, n_groups = len(data.entries), data.group_count
+        if settings.expand_acronyms:
+            queries = [expand(q, data.acronyms) for q in queries]
         vectors = self.embedder.embed_queries(queries)
         total = data.vectors.ntotal
         depth = total if total <= FULL_SCAN else min(total, CANDIDATES)
@@ -213,7 +216,8 @@ class Retriever:
             "passage": per_entry[View.PASSAGE],
             "sentence": per_entry[View.SENTENCE],
             "centroid": per_group[View.CENTROID][:, group_of],
-            "lexical": data.lexical.scores(queries, settings.lexical_saturation),
+            "lexical": (data.lexical.coverage(queries) if settings.lexical_saturation <= 0
+                        else data.lexical.scores(queries, settings.lexical_saturation)),
         }
         weights = settings.weights
         total_weight = sum(weights.values()) or 1.0

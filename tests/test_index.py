@@ -16,7 +16,7 @@ def test_round_trip_and_manifest(small_corpus, tmp_path, embedder):
     assert manifest["counts"]["entries"] == 4 == len(data.entries)
     assert manifest["corpus"]["fingerprint"] and manifest["package_version"] and manifest["created"]
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
-        "entries.jsonl", "index.faiss", "lexical", "manifest.json", "passages.jsonl", "views.npy",
+        "acronyms.json", "entries.jsonl", "index.faiss", "lexical", "manifest.json", "passages.jsonl", "views.npy",
     ]
     again = load_index(tmp_path / "index")
     assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in data.entries]
