@@ -70,32 +70,6 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
 
-    @property
-    def idf(self) -> dict[str, float]:
-        """Lucene BM25 idf of every vocabulary token, and of an unseen token under key ""."""
-        if getattr(self, "_idf", None) is None:
-            n = self.size
-            df = np.diff(self._bm25.scores["indptr"])
-            values = np.log1p((n - df + 0.5) / (df + 0.5))
-            self._idf = {t: float(values[i]) for t, i in self._bm25.vocab_dict.items() if i < len(values)}
-            self._idf_unseen = float(np.log1p((n + 0.5) / 0.5))
-        return self._idf
-
-    def coverage(self, queries: list[str]) -> np.ndarray:
-        """BM25 divided by the query's total idf (unseen words count at the highest idf), in [0, 1].
-
-        About 1 when an entry holds every informative word of the query, 0 when it holds none; a
-        question about something the FAQ never mentions stays low for every entry.
-        """
-        vocabulary, idf = self._bm25.vocab_dict, self.idf
-        out = np.zeros((len(queries), self.size), dtype=np.float32)
-        for row, tokens in enumerate(tokenize(queries)):
-            known = [t for t in tokens if t in vocabulary]
-            total = sum(idf.get(t, self._idf_unseen) for t in tokens)
-            if known and total > 0:
-                out[row] = np.minimum(1.0, self._bm25.get_scores(known) / total)
-        return out
-
     def scores(self, queries: list[str], saturation: float = 5.0) -> np.ndarray:
         """BM25 scores squashed by s / (s + saturation): shape (len(queries), documents), in [0, 1)."""
         vocabulary = self._bm25.vocab_dict

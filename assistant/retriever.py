@@ -216,8 +216,7 @@ class Retriever:
             "passage": per_entry[View.PASSAGE],
             "sentence": per_entry[View.SENTENCE],
             "centroid": per_group[View.CENTROID][:, group_of],
-            "lexical": (data.lexical.coverage(queries) if settings.lexical_saturation <= 0
-                        else data.lexical.scores(queries, settings.lexical_saturation)),
+            "lexical": data.lexical.scores(queries, settings.lexical_saturation),
         }
         weights = settings.weights
         total_weight = sum(weights.values()) or 1.0
