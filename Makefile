@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test venv index bench lint clean
+.PHONY: run test venv index bench eval lint clean
 
 # torch goes first and pinned: the pin takes the CPU build on this machine, whereas letting
 # sentence-transformers pull an unpinned torch downloads a multi-GB CUDA build.
@@ -30,8 +30,15 @@ test: index
 bench: index
 	$(PY) -m benchmarks.run
 
+# The README's evaluation figures: the default configuration beside the plain dense baseline.
+# StackFAQ's index is built under .cache/index/ on first use (a few minutes), never in index/.
+eval: venv
+	$(VENV)/bin/assistant eval eval/azure_dev_questions.jsonl --compare default dense
+	$(VENV)/bin/assistant eval eval/azure_dev_followups.jsonl --compare default dense
+	$(VENV)/bin/assistant eval eval/stackfaq/queries.jsonl --corpus eval/stackfaq/faq.jsonl --compare default dense
+
 lint: venv
 	$(VENV)/bin/ruff check assistant tests app.py benchmarks
 
 clean:
-	rm -rf $(VENV) index .pytest_cache test-output
+	rm -rf $(VENV) index .cache .pytest_cache test-output

@@ -6,6 +6,7 @@ User errors print one line to stderr and exit 1; argument errors exit 2 (argpars
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -33,11 +34,11 @@ def _progress(done: int, total: int) -> None:
         print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, settings: Settings | None = None):
     from .retriever import Retriever
 
     rebuild = "never" if getattr(args, "no_build", False) else "auto"
-    retriever = Retriever.load(settings=_settings(args), rebuild=rebuild, progress=_progress)
+    retriever = Retriever.load(settings=settings or _settings(args), rebuild=rebuild, progress=_progress)
     for warning in retriever.data.manifest.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     return retriever
@@ -110,6 +111,43 @@ def cmd_questions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import compare, index_for_corpus, parse_configurations
+    from .questionsets import read_question_set
+    from .report import summary_table, write_reports
+
+    specs = ["default"] if args.compare is None else (args.compare or ["default", "dense"])
+    configurations = parse_configurations(specs)
+    questions = read_question_set(args.questions)
+    settings = _settings(args)
+    if args.index is None:  # another corpus gets its own index, never the default corpus's
+        settings = settings.replace(index=index_for_corpus(settings.corpus, Settings.from_env()))
+    retriever = _load(args, settings)
+    with _progress_bar(len(questions) * len(configurations)) as progress:
+        reports = compare(retriever, questions, configurations, args.k, progress)
+    if args.json:
+        metrics = {r.config: r.metrics.to_dict() for r in reports}
+        print(json.dumps(metrics if args.compare is not None else metrics["default"]))
+    else:
+        print(summary_table(reports))
+    if args.out:
+        for folder in write_reports(reports, args.out):
+            print(f"wrote {folder / 'report.html'} and the results beside it", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int):
+    """A tqdm bar on stderr when it is a terminal: yields callback(done, total), else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, file=sys.stderr, unit="question", desc="evaluating") as bar:
+        yield lambda done, _total: bar.update(done - bar.n)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Answer questions from an FAQ, with citations (no LLM, no network)."
@@ -137,6 +175,24 @@ def build_parser() -> argparse.ArgumentParser:
     questions.add_argument("--json", action="store_true", help="JSON lines")
     _index_options(questions)
     questions.set_defaults(run=cmd_questions)
+
+    evaluate = commands.add_parser(
+        "eval", help="evaluate the assistant on a question set: metrics, misses, a report",
+        description="Ask every question of a question set (JSONL, CSV or TSV) and measure the answers. "
+                    "A --corpus other than the configured one gets its own index under .cache/index/.",
+    )
+    evaluate.add_argument("questions", help="question set: .jsonl rows {query, expected} or {turns, expected}; "
+                                            ".csv/.tsv with Question and Expected columns")
+    evaluate.add_argument("-k", type=int, default=10, help="depth of recall@k and nDCG@k (default 10)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    evaluate.add_argument("--out", metavar="DIR", help="write results (JSONL, CSV), failures, metrics and an "
+                                                       "HTML report with a threshold plot into DIR")
+    evaluate.add_argument("--compare", nargs="*", metavar="CONFIG",
+                          help="run several configurations side by side: presets default, dense, bm25, or "
+                               "name:key=value,... over question-time settings (no CONFIG: default dense)")
+    evaluate.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    _index_options(evaluate)
+    evaluate.set_defaults(run=cmd_eval)
     return parser
 
 
