@@ -148,6 +148,15 @@ def _progress_bar(total: int):
         yield lambda done, _total: bar.update(done - bar.n)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import check_address, serve
+
+    settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
+    check_address(settings.host, settings.port)  # before the model loads
+    serve(settings, _load(args))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Answer questions from an FAQ, with citations (no LLM, no network)."
@@ -193,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     _index_options(evaluate)
     evaluate.set_defaults(run=cmd_eval)
+
+    serve = commands.add_parser("serve", help="serve the chat app (builds the index when needed)")
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or $FAQ_ASSISTANT_HOST)")
+    serve.add_argument("--port", type=int, help="port (default: 7860, or $FAQ_ASSISTANT_PORT)")
+    serve.add_argument("--feedback-log", help="JSONL file that votes are appended to (default: feedback.jsonl)")
+    _index_options(serve)
+    serve.set_defaults(run=cmd_serve)
     return parser
 
 

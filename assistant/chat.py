@@ -1,0 +1,101 @@
+"""A chat session: the turns so far, answering the next question in their light, the messages the
+chat shows, and votes on its answers. No Gradio here: the UI holds one `Chat` per browser session.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answer import Answer
+from .errors import AssistantError
+from .feedback import Vote, append_vote
+from .render import Reply, render_answer, render_error, render_question
+
+log = logging.getLogger(__name__)
+
+# A follow-up is read with the question before it; a few earlier ones are plenty.
+MAX_HISTORY = 10
+
+
+@dataclass
+class Turn:
+    """One question and the reply to it.
+
+    Attributes:
+        question: what the user asked, as typed.
+        reply: what the chat shows.
+        answer: the retriever's answer; None when answering failed.
+    """
+
+    question: str
+    reply: Reply
+    answer: Answer | None = None
+
+
+@dataclass
+class Chat:
+    """The turns of one conversation, oldest first."""
+
+    turns: list[Turn] = field(default_factory=list)
+
+    def history(self) -> list[str]:
+        """The earlier questions that were answered (found or not), oldest first."""
+        return [t.question for t in self.turns if t.answer is not None][-MAX_HISTORY:]
+
+    def ask(self, retriever, question: str, passages: int = 1, show_scores: bool = False) -> Turn:
+        """Answer `question` with the conversation so far as its history, and add the turn.
+
+        A failure becomes a short reply: an `AssistantError`'s own message (they are written for
+        users), otherwise a generic one, with the traceback in the log.
+        """
+        try:
+            answer = retriever.answer(question, history=self.history(), k=passages)
+            reply = render_answer(answer, passages, show_scores)
+        except AssistantError as exc:
+            answer, reply = None, render_error(str(exc))
+        except Exception:
+            log.exception("answering %r failed", question[:200])
+            answer, reply = None, render_error()
+        turn = Turn(question, reply, answer)
+        self.turns.append(turn)
+        return turn
+
+    def messages(self) -> list[dict]:
+        """The conversation as Gradio Chatbot messages; the last reply carries its options."""
+        messages: list[dict] = []
+        for number, turn in enumerate(self.turns, start=1):
+            reply = {"role": "assistant", "content": turn.reply.markdown}
+            if number == len(self.turns) and turn.reply.options:
+                reply["options"] = [{"value": q, "label": q} for q in turn.reply.options]
+            messages += [{"role": "user", "content": render_question(turn.question)}, reply]
+        return messages
+
+    def turn_at(self, message_index: int) -> Turn | None:
+        """The turn whose reply is message `message_index` of `messages()` (None for a user message
+        or an index out of range)."""
+        if not isinstance(message_index, int) or message_index < 0 or message_index % 2 == 0:
+            return None
+        number = message_index // 2
+        return self.turns[number] if number < len(self.turns) else None
+
+    def vote(self, message_index: int, liked: bool, log_path: str | Path) -> Vote | None:
+        """Record a 👍 (`liked`) or 👎 on the reply at `message_index` in the feedback log.
+
+        Returns:
+            The vote written, or None when that message is not an answer (a failed request, a user
+            message, an unknown index).
+        """
+        turn = self.turn_at(message_index)
+        if turn is None or turn.answer is None:
+            return None
+        answer = turn.answer
+        top = answer.best or (answer.suggestions[0] if answer.suggestions else None)
+        vote = Vote(
+            question=turn.question, vote="up" if liked else "down",
+            entry_id=answer.best.entry_id if answer.best else None,
+            score=top.score if top else None, found=answer.found,
+        )
+        append_vote(log_path, vote)
+        return vote

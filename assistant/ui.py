@@ -1,0 +1,221 @@
+"""The Gradio chat app, built from a loaded Retriever; `serve` launches it.
+
+Layout and wiring only: a `Chat` (chat.py) holds each browser session's conversation, render.py
+turns answers into messages, feedback.py writes votes. The model and index are loaded once, before
+the app is built; every request reuses them.
+
+Gradio is imported at the top: this module is only imported to serve the app, and Gradio reads the
+event handlers' type hints (gr.SelectData, gr.LikeData) from this module's globals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from .chat import MAX_HISTORY, Chat
+from .config import Settings
+from .errors import AssistantError
+from .render import escape
+
+if TYPE_CHECKING:
+    from .retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+MAX_PASSAGES = 5
+EXAMPLES = 4
+# The app takes no files; Gradio's upload route exists in every app, so keep it to nothing useful.
+MAX_UPLOAD = "1kb"
+
+
+def example_questions(questions: list[str], n: int = EXAMPLES) -> list[str]:
+    """`n` of the FAQ's own questions, spread over the whole FAQ; short ones first (they read well
+    as buttons)."""
+    distinct = list(dict.fromkeys(q for q in questions if q.strip()))
+    pool = [q for q in distinct if len(q) <= 80] or distinct
+    if len(pool) <= n:
+        return pool
+    return [pool[i * len(pool) // n] for i in range(n)]
+
+
+def faq_title(retriever: Retriever) -> str:
+    """The corpus's title when all its sources share one, else a generic name."""
+    titles = {e.title for e in retriever.entries}
+    return titles.pop() if len(titles) == 1 and None not in titles else "FAQ assistant"
+
+
+def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Blocks:
+    """The chat app over `retriever`'s FAQ.
+
+    Args:
+        retriever: a loaded Retriever (model and index ready); shared by every session.
+        settings: where votes go (`feedback_log`); `retriever.settings` when omitted.
+
+    Returns:
+        The Gradio Blocks, not launched. Besides the chat it offers one API endpoint, `/ask`.
+    """
+    settings = settings or retriever.settings
+    questions = [e.question for e in retriever.entries]
+    title = faq_title(retriever)
+
+    def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
+        passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
+        chat.ask(retriever, question, passages, bool(show_scores))
+        return chat
+
+    def on_submit(question: str, chat: Chat, passages, show_scores):
+        if not (question or "").strip():
+            return chat.messages(), chat, question
+        chat = respond(chat, question, passages, show_scores)
+        return chat.messages(), chat, ""
+
+    def on_pick(chat: Chat, passages, show_scores, event: gr.SelectData):
+        value = event.value.get("text") if isinstance(event.value, dict) else event.value
+        if isinstance(value, str) and value.strip():
+            chat = respond(chat, value, passages, show_scores)
+        return chat.messages(), chat
+
+    def on_browse(choice, chat: Chat, passages, show_scores):
+        if isinstance(choice, int) and 0 <= choice < len(questions):
+            chat = respond(chat, questions[choice], passages, show_scores)
+        return chat.messages(), chat, None
+
+    def on_vote(chat: Chat, event: gr.LikeData) -> None:
+        if isinstance(event.liked, bool):  # anything else is a vote withdrawn, or not a thumb
+            try:
+                chat.vote(event.index, event.liked, settings.feedback_log)
+            except AssistantError as exc:
+                log.error("%s", exc)
+                gr.Warning("Your vote could not be saved.")
+
+    def ask(question: str, history: list[str] | None = None, k: int | None = None) -> dict:
+        """Answer a question from the FAQ.
+
+        Args:
+            question: the question.
+            history: the user's earlier questions, oldest first (a short follow-up is read with them).
+            k: how many hits to return (default 5).
+
+        Returns:
+            The answer: found (False when the FAQ does not answer it), hits (the FAQ's own text,
+            citation, url, score, highlights), suggestions (closest questions, or the two "did you mean").
+        """
+        if isinstance(history, str):
+            history = [history]
+        history = [h for h in (history or []) if isinstance(h, str)][-MAX_HISTORY:]
+        try:
+            return retriever.answer(question, history=history, k=k).to_dict()
+        except AssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception:
+            log.exception("API answer to %r failed", str(question)[:200])
+            raise gr.Error("Something went wrong answering that question.", print_exception=False) from None
+
+    placeholder = (f"**{escape(title)}**\n\nAsk a question. Every answer is quoted word for word from the FAQ, "
+                   f"with its source. Or start with one of these:")
+    private = {"api_visibility": "private"}  # the UI's own events; API clients use /ask
+    with gr.Blocks(title=title, analytics_enabled=False) as app:
+        chat = gr.State(Chat())
+        chatbot = gr.Chatbot(
+            label=title, height=560, placeholder=placeholder, elem_id="chat",
+            examples=[{"text": q} for q in example_questions(questions)],
+            feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"],  # no "share": it uploads
+            # Text is escaped in render.py; sanitising stays on, and LaTeX is off because the
+            # Chatbot would re-insert the text between $$ delimiters after Markdown escaping.
+            render_markdown=True, sanitize_html=True, latex_delimiters=[], allow_tags=False,
+        )
+        box = gr.Textbox(placeholder="Ask a question about the FAQ", show_label=False, submit_btn="Ask",
+                         autofocus=True, max_length=4000, elem_id="question")
+        browse = gr.Dropdown([(q, i) for i, q in enumerate(questions)], value=None, type="value",
+                             label=f"Browse all {len(questions)} questions", filterable=True, elem_id="browse")
+        with gr.Accordion("Settings", open=False):
+            passages = gr.Slider(1, MAX_PASSAGES, value=1, step=1, label="Passages shown",
+                                 info="The best answer first, then the next closest entries")
+            show_scores = gr.Checkbox(False, label="Show scores", info="The fused retrieval score of each source")
+
+        box.submit(on_submit, [box, chat, passages, show_scores], [chatbot, chat, box], **private)
+        chatbot.example_select(on_pick, [chat, passages, show_scores], [chatbot, chat], **private)
+        chatbot.option_select(on_pick, [chat, passages, show_scores], [chatbot, chat], **private)
+        browse.input(on_browse, [browse, chat, passages, show_scores], [chatbot, chat, browse], **private)
+        chatbot.like(on_vote, [chat], None, **private)
+        chatbot.clear(Chat, None, [chat], **private)
+        gr.api(ask, api_name="ask")
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail early, with a clear message, when the app could not listen on host:port.
+
+    Raises:
+        AssistantError: a port out of range, an unknown host, or an address already in use.
+    """
+    import errno
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise AssistantError(f"the port must be between 1 and 65535, not {port}")
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise AssistantError(f"cannot listen on host {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise AssistantError(f"port {port} on {host} is already in use; choose another with --port") from None
+            raise AssistantError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def launch(app: gr.Blocks, host: str, port: int) -> str:
+    """Start `app` in the background on host:port and return its URL.
+
+    Raises:
+        AssistantError: the address cannot be used (port taken, unknown host).
+    """
+    try:
+        app.launch(server_name=host, server_port=port, share=False, quiet=True, ssr_mode=False,
+                   prevent_thread_lock=True, show_error=False, max_file_size=MAX_UPLOAD)
+    except (OSError, ValueError) as exc:
+        raise AssistantError(f"cannot serve on {host}:{port}: {exc}") from None
+    return f"http://{f'[{host}]' if ':' in host else host}:{app.server_port}"
+
+
+def serve(settings: Settings, retriever: Retriever | None = None) -> None:
+    """Load the retriever (building the index when needed), then serve the app until Ctrl+C."""
+    import socket
+    import sys
+
+    check_address(settings.host, settings.port)
+    if retriever is None:
+        from .retriever import Retriever
+
+        retriever = Retriever.load(settings=settings)
+    retriever.embedder.embed_queries(["warm up"])  # load the model now, not on the first question
+    app = build_app(retriever, settings)
+    url = launch(app, settings.host, settings.port)
+    if is_loopback(settings.host):
+        print(f"FAQ assistant running at {url}", flush=True)
+    else:
+        if settings.host in ("0.0.0.0", "::"):
+            url = f"http://127.0.0.1:{app.server_port} (on the network: http://{socket.gethostname()}:{app.server_port})"
+        print(f"FAQ assistant running at {url}", flush=True)
+        print(f"warning: listening on {settings.host}, so the app is reachable from the network by anyone who can "
+              "reach this machine, with no login", file=sys.stderr, flush=True)
+    print(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops", file=sys.stderr, flush=True)
+    app.block_thread()

@@ -1,0 +1,350 @@
+"""The chat app end to end: served on a free loopback port, used through gradio_client and through
+Debian's Chromium driven by Playwright.
+
+Browser tests are skipped when Chromium is not installed, unless FAQ_ASSISTANT_REQUIRE_BROWSER=1
+(as `.ci/run` sets), where a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assistant import AssistantError, Retriever
+from assistant.ui import build_app, check_address, example_questions, is_loopback, launch
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Read at import: the autouse fixture in conftest.py clears FAQ_ASSISTANT_* variables for each test.
+REQUIRE_BROWSER = os.environ.get("FAQ_ASSISTANT_REQUIRE_BROWSER") == "1"
+PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+SWAP_URL = "https://learn.microsoft.com/en-us/azure/confidential-computing/confidential-vm-faq"
+WAIT_MS = 60_000  # a generous ceiling for a reply on a busy machine; not a performance assertion
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    feedback_log: Path
+
+
+def serve_in_thread(retriever: Retriever, feedback_log: Path):
+    app = build_app(retriever, retriever.settings.replace(feedback_log=feedback_log))
+    return app, Server(launch(app, "127.0.0.1", free_port()), feedback_log)
+
+
+@pytest.fixture(scope="module")
+def server(retriever, tmp_path_factory):
+    """The app over the default FAQ, with the session's retriever, on a free loopback port."""
+    app, running = serve_in_thread(retriever, tmp_path_factory.mktemp("feedback") / "votes" / "feedback.jsonl")
+    yield running
+    app.close()
+
+
+MARKUP_FAQ = [
+    {"question": 'What does <img src=x onerror="window.__xss=3"> do in a question?',
+     "answer": "It shows <script>window.__xss=4</script> as text. So do **stars**, [links](javascript:window.__xss=5)"
+               " and <img src=x onerror=\"window.__xss=6\">.",
+     "url": "javascript:window.__xss=7"},
+    {"question": "How do I reset my password?", "answer": "Open Settings and choose Reset password.",
+     "url": "https://example.com/help"},
+    {"question": "Is there a mobile app?", "answer": "Yes, for iOS and Android."},
+]
+
+
+@pytest.fixture(scope="module")
+def markup_server(embedder, tmp_path_factory):
+    """The app over a small FAQ whose question, answer, title and link carry markup."""
+    folder = tmp_path_factory.mktemp("markup") / "corpus"
+    folder.mkdir()
+    (folder / "faq.jsonl").write_text("".join(json.dumps(row) + "\n" for row in MARKUP_FAQ), encoding="utf-8")
+    (folder / "faq.meta.json").write_text(json.dumps({"title": "<b onmouseover=\"window.__xss=8\">Markup</b> FAQ"}))
+    retriever = Retriever.load(folder.parent / "index", corpus=folder, embedder=embedder)
+    app, running = serve_in_thread(retriever, folder.parent / "feedback.jsonl")
+    yield running
+    app.close()
+
+
+# --- the API, through gradio_client ---------------------------------------------------------------
+
+
+def test_gradio_client_asks_the_running_app(server):
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    answer = client.predict("is the swap file encrypted?", api_name="/ask")
+    assert answer["found"] is True
+    best = answer["hits"][0]
+    assert best["citation"] == "azure-confidential-vms-faq.txt:41-43"
+    assert best["text"].startswith("Yes, but only if the pagefile.sys is located on the encrypted OS disk.")
+    assert best["url"] == SWAP_URL
+
+    follow_up = client.predict("and for Intel?", ["Can I do attestation for AMD confidential VMs?"], 2,
+                               api_name="/ask")
+    assert follow_up["context"] == "Can I do attestation for AMD confidential VMs?"
+    assert follow_up["hits"][0]["question"] == "Can I perform attestation for my Intel-based confidential VMs?"
+    assert len(follow_up["hits"]) == 2
+
+    off_topic = client.predict("how do I bake sourdough bread?", api_name="/ask")
+    assert off_topic["found"] is False and len(off_topic["suggestions"]) == 3
+
+
+def test_api_errors_are_short_messages_and_only_ask_is_public(server):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(server.url, verbose=False)
+    with pytest.raises(AppError, match="the question is empty"):
+        client.predict("   ", api_name="/ask")
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+
+
+# --- starting and stopping the app -----------------------------------------------------------------
+
+
+def test_app_py_serves_prints_the_url_and_stops_on_ctrl_c(small_corpus, tmp_path):
+    from gradio_client import Client
+
+    port = free_port()
+    command = [sys.executable, "app.py", "--port", str(port), "--corpus", str(small_corpus),
+               "--index", str(tmp_path / "index"), "--feedback-log", str(tmp_path / "feedback.jsonl")]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = _read_line(process, timeout=240)
+        assert first_line == f"FAQ assistant running at http://127.0.0.1:{port}\n"
+        answer = Client(f"http://127.0.0.1:{port}", verbose=False).predict("can I use it offline?", api_name="/ask")
+        assert answer["hits"][0]["citation"] == "faq.md:12-14"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "warning" not in process.stderr.read()  # loopback: no network warning
+
+
+def _read_line(process: subprocess.Popen, timeout: float) -> str:
+    """The first line the process prints, or a failure showing its stderr."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not lines or not lines[0]:
+        process.kill()
+        pytest.fail(f"app.py printed no URL; stderr:\n{process.stderr.read()[-3000:]}")
+    return lines[0]
+
+
+def test_bad_addresses_are_clear_errors_before_anything_loads():
+    with pytest.raises(AssistantError, match="between 1 and 65535"):
+        check_address("127.0.0.1", 70000)
+    with pytest.raises(AssistantError, match="cannot listen on host 'no-such-host.invalid'"):
+        check_address("no-such-host.invalid", 7860)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(AssistantError, match="already in use; choose another with --port"):
+            check_address("127.0.0.1", taken.getsockname()[1])
+
+
+def test_only_loopback_counts_as_private():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("example.com")
+
+
+def test_example_questions_come_from_the_faq_spread_over_it():
+    questions = [f"Question {n}?" for n in range(12)] + ["Question 0?", "x" * 200]
+    assert example_questions(questions, 4) == ["Question 0?", "Question 3?", "Question 6?", "Question 9?"]
+    assert example_questions(["Only one?"], 4) == ["Only one?"]
+
+
+# --- the browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    reason = None
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        reason = f"Chromium is not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            reason = "playwright is not installed (pip install playwright; no `playwright install` needed)"
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"FAQ_ASSISTANT_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class ChatPage:
+    """One browser tab on the app (its own Gradio session, so its own conversation)."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1000, "height": 820})
+        self.page.goto(url)
+        self.page.wait_for_selector("#question textarea", timeout=WAIT_MS)
+        self.bots = self.page.locator('[data-testid="bot"]')
+        self.users = self.page.locator('[data-testid="user"]')
+
+    def _wait_for_reply(self, before: int):
+        # The reply arrives in one update of the chat, with the user's message and any options.
+        self.page.wait_for_function(
+            f"document.querySelectorAll('[data-testid=\"bot\"]').length > {before}", timeout=WAIT_MS)
+        return self.bots.nth(before)
+
+    def ask(self, question: str):
+        before = self.bots.count()
+        self.page.fill("#question textarea", question)
+        self.page.press("#question textarea", "Enter")
+        return self._wait_for_reply(before)
+
+    def click(self, locator):
+        before = self.bots.count()
+        locator.click()
+        return self._wait_for_reply(before)
+
+    def xss(self):
+        return self.page.evaluate("window.__xss")
+
+
+@pytest.fixture
+def chat_page(browser, server):
+    tab = ChatPage(browser, server.url)
+    yield tab
+    tab.page.close()
+
+
+@pytest.mark.browser
+def test_in_scope_question_gets_the_cited_answer(chat_page):
+    reply = chat_page.ask("is the swap file encrypted?")
+    assert reply.locator("strong").first.inner_text() == (
+        "Does memory written to the Windows swap file (pagefile.sys) get protected by the TEE?")
+    highlighted = reply.locator("mark").first.inner_text()
+    assert highlighted == "Yes, but only if the pagefile.sys is located on the encrypted OS disk."
+    assert reply.locator("sup").first.inner_text() == "[1]"
+    sources = reply.inner_text().split("Sources", 1)[1]
+    assert "azure-confidential-vms-faq.txt:41-43" in sources
+    link = reply.locator("a", has_text="Azure confidential virtual machines FAQ")
+    assert link.get_attribute("href") == SWAP_URL
+
+    OUTPUT.mkdir(exist_ok=True)
+    chat_page.page.screenshot(path=OUTPUT / "cited-answer.png")
+    assert (OUTPUT / "cited-answer.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+def test_off_topic_question_gets_not_found_and_a_suggestion_can_be_clicked(chat_page):
+    reply = chat_page.ask("how do I bake sourdough bread?")
+    assert reply.inner_text().startswith("I couldn't find that in the FAQ.")
+    options = chat_page.page.locator("button.option")
+    assert options.count() == 3
+    suggestion = options.first.inner_text()
+    assert suggestion in reply.inner_text()  # also listed in the reply, which stays when the buttons go
+
+    answer = chat_page.click(options.first)
+    assert chat_page.users.last.inner_text() == suggestion
+    assert answer.locator("strong").first.inner_text() == suggestion
+    assert "Sources" in answer.inner_text()
+
+
+@pytest.mark.browser
+def test_markup_in_a_question_is_shown_as_text(chat_page):
+    chat_page.ask(PAYLOAD)
+    assert chat_page.users.last.inner_text() == PAYLOAD
+    assert chat_page.page.locator("#chat img[src='x'], #chat script").count() == 0
+    assert chat_page.xss() is None
+
+
+@pytest.mark.browser
+def test_markup_in_the_faq_is_shown_as_text(browser, markup_server):
+    tab = ChatPage(browser, markup_server.url)
+    try:
+        question = MARKUP_FAQ[0]["question"]
+        assert tab.page.get_by_text(question).count() >= 1  # a welcome example, shown as text
+        reply = tab.ask("what does the img tag do in a question?")
+        text = reply.inner_text()
+        assert question in text
+        assert "It shows <script>window.__xss=4</script> as text. So do **stars**" in text
+        assert '<b onmouseover="window.__xss=8">Markup</b> FAQ' in text  # the title, as text
+        assert tab.page.locator("#chat img[src='x'], #chat script, #chat b[onmouseover]").count() == 0
+        assert reply.locator("a").count() == 0  # neither the javascript: link nor the page URL is a link
+        tab.page.locator("#browse input").click()  # the question list shows it as text too
+        tab.page.get_by_role("option").first.hover()
+        assert tab.xss() is None
+    finally:
+        tab.page.close()
+
+
+@pytest.mark.browser
+def test_welcome_examples_and_browsing_ask_the_faq_questions(chat_page, retriever):
+    first_example = example_questions([e.question for e in retriever.entries])[0]
+    reply = chat_page.click(chat_page.page.get_by_role("button", name=first_example))
+    assert reply.locator("strong").first.inner_text() == first_example
+
+    chat_page.page.locator("#browse input").click()
+    chat_page.page.locator("#browse input").fill("swap file")
+    reply = chat_page.click(chat_page.page.get_by_role("option", name=re.compile("swap file")).first)
+    assert reply.locator("strong").first.inner_text().startswith("Does memory written to the Windows swap file")
+
+
+@pytest.mark.browser
+def test_follow_up_in_the_chat_uses_the_conversation(chat_page):
+    chat_page.ask("Can I do attestation for AMD confidential VMs?")
+    reply = chat_page.ask("and for Intel?")
+    assert reply.inner_text().startswith("Read as a follow-up to: Can I do attestation for AMD confidential VMs?")
+    assert "Can I perform attestation for my Intel-based confidential VMs?" in reply.inner_text()
+
+    chat_page.page.get_by_role("button", name="Clear").click()  # a new conversation: no context
+    chat_page.page.wait_for_function("document.querySelectorAll('[data-testid=\"bot\"]').length == 0")
+    reply = chat_page.ask("and for Intel?")
+    assert "follow-up" not in reply.inner_text()
+
+
+@pytest.mark.browser
+def test_thumbs_up_appends_to_the_feedback_log(chat_page, server):
+    before = server.feedback_log.read_text().count("\n") if server.feedback_log.exists() else 0
+    chat_page.ask("is the swap file encrypted?")
+    chat_page.page.get_by_role("button", name="Like").last.click()
+    rows = _wait_for_rows(server.feedback_log, before + 1)
+    row = rows[-1]
+    assert row["question"] == "is the swap file encrypted?" and row["vote"] == "up" and row["found"] is True
+    assert row["entry_id"] == "azure-confidential-vms-faq/does-memory-written-to-the-windows-swap-file-pagefile-sys-ge"
+    assert isinstance(row["score"], float) and row["timestamp"]
+
+
+def _wait_for_rows(path: Path, count: int) -> list[dict]:
+    import time
+
+    for _ in range(600):  # the vote is written by the server after the click; poll for it
+        if path.exists() and path.read_text().count("\n") >= count:
+            return [json.loads(line) for line in path.read_text().splitlines()]
+        time.sleep(0.1)
+    pytest.fail(f"no feedback row appeared in {path}")
