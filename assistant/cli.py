@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 
@@ -68,9 +69,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _argument_text(text: str) -> str:
+    """An argument as text: bytes that were not UTF-8 (kept by Python as lone surrogates, which cannot
+    be printed) become U+FFFD."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .retriever import clean_query
+
+    question = _argument_text(args.question)
+    history = [_argument_text(h) for h in args.history or []]
+    clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
-    answer = retriever.answer(args.question, history=args.history or [], k=args.k)
+    answer = retriever.answer(question, history=history, k=args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
