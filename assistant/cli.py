@@ -46,12 +46,14 @@ def _load(args: argparse.Namespace):
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .embed import Embedder
-    from .index import build_index, read_manifest, staleness
+    from .index import build_index, check_files, read_manifest, staleness
 
     settings = _settings(args)
     if not args.force:
         try:
-            reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
+            manifest = read_manifest(settings.index)
+            reason = staleness(manifest, settings.corpus, settings.model)
+            check_files(settings.index, manifest)  # a damaged index is not up to date
         except AssistantError as exc:
             reason = str(exc)
         if reason is None and args.index_type is None:
@@ -111,9 +113,25 @@ def format_answer(answer) -> str:
     return "\n".join(lines)
 
 
+def _entries(args: argparse.Namespace):
+    """The FAQ's entries: from a current index without loading the model (Retriever.load loads it to
+    check its dimension against the index), else as `_load` gives them."""
+    from .index import load_index, read_manifest, staleness
+
+    settings = _settings(args)
+    try:
+        if staleness(read_manifest(settings.index), settings.corpus, settings.model) is None:
+            data = load_index(settings.index)
+            for warning in data.manifest.get("warnings", []):
+                print(f"warning: {warning}", file=sys.stderr)
+            return data.entries
+    except AssistantError:
+        pass
+    return _load(args).entries
+
+
 def cmd_questions(args: argparse.Namespace) -> int:
-    retriever = _load(args)
-    for entry in retriever.entries:
+    for entry in _entries(args):
         if args.json:
             print(json.dumps({"entry_id": entry.id, "question": entry.question,
                               "source": entry.source, "start_line": entry.start_line}, ensure_ascii=False))

@@ -83,11 +83,15 @@ class Retriever:
             try:
                 reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
                 data = load_index(settings.index) if reason is None else None
+                if data is not None and embedder.dimension != data.vectors.d:
+                    reason = (f"its vectors have {data.vectors.d} dimensions but the model {settings.model} "
+                              f"gives {embedder.dimension}")
             except IndexFileError as exc:
                 reason, data = str(exc), None
         if reason is not None:
             if rebuild == "never":
-                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}")
+                fix = "" if "assistant build" in reason else "; rebuild with `assistant build`"
+                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}{fix}")
             data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
         return cls(data, embedder, settings)
 
