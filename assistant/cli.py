@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 
@@ -46,12 +47,14 @@ def _load(args: argparse.Namespace, settings: Settings | None = None):
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .embed import Embedder
-    from .index import build_index, read_manifest, staleness
+    from .index import build_index, check_files, read_manifest, staleness
 
     settings = _settings(args)
     if not args.force:
         try:
-            reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
+            manifest = read_manifest(settings.index)
+            reason = staleness(manifest, settings.corpus, settings.model)
+            check_files(settings.index, manifest)  # a damaged index is not up to date
         except AssistantError as exc:
             reason = str(exc)
         if reason is None and args.index_type is None:
@@ -69,9 +72,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _argument_text(text: str) -> str:
+    """An argument as text: bytes that were not UTF-8 (kept by Python as lone surrogates, which cannot
+    be printed) become U+FFFD."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .retriever import clean_query
+
+    question = _argument_text(args.question)
+    history = [_argument_text(h) for h in args.history or []]
+    clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
-    answer = retriever.answer(args.question, history=args.history or [], k=args.k)
+    answer = retriever.answer(question, history=history, k=args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
@@ -100,9 +114,25 @@ def format_answer(answer) -> str:
     return "\n".join(lines)
 
 
+def _entries(args: argparse.Namespace):
+    """The FAQ's entries: from a current index without loading the model (Retriever.load loads it to
+    check its dimension against the index), else as `_load` gives them."""
+    from .index import load_index, read_manifest, staleness
+
+    settings = _settings(args)
+    try:
+        if staleness(read_manifest(settings.index), settings.corpus, settings.model) is None:
+            data = load_index(settings.index)
+            for warning in data.manifest.get("warnings", []):
+                print(f"warning: {warning}", file=sys.stderr)
+            return data.entries
+    except AssistantError:
+        pass
+    return _load(args).entries
+
+
 def cmd_questions(args: argparse.Namespace) -> int:
-    retriever = _load(args)
-    for entry in retriever.entries:
+    for entry in _entries(args):
         if args.json:
             print(json.dumps({"entry_id": entry.id, "question": entry.question,
                               "source": entry.source, "start_line": entry.start_line}, ensure_ascii=False))

@@ -29,6 +29,9 @@ _FUNCTION = frozenset(
 )
 # A question with more content words than this stands on its own, whatever its first word.
 MAX_CONTENT_WORDS = 4
+# How much of a (very long) earlier question goes before a follow-up, so that the follow-up's own
+# words stay within what the model reads.
+MAX_CONTEXT_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,10 @@ def is_follow_up(question: str) -> bool:
 
 def resolve_follow_up(question: str, history: list[str] | None) -> Resolved:
     """Pair a follow-up with the question it continues (itself resolved, if it was a follow-up too)."""
-    history = [h for h in (history or []) if isinstance(h, str) and h.strip()]
-    if not history or not is_follow_up(question):
+    # Earlier questions without a word in them (empty, only punctuation) give no context.
+    history = [h for h in (history or []) if isinstance(h, str) and any(ch.isalnum() for ch in h)]
+    if not history or not isinstance(question, str) or not is_follow_up(question):
         return Resolved(question)
     previous = resolve_follow_up(history[-1], history[:-1])
     context = previous.context_query or previous.query
-    return Resolved(question, f"{context} {question}", context)
+    return Resolved(question, f"{context[:MAX_CONTEXT_CHARS]} {question}", context)

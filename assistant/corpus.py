@@ -5,6 +5,7 @@ No ML imports here: reading and cleaning the FAQ must stay cheap and testable on
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
@@ -91,13 +92,32 @@ def _slug(text: str, limit: int = 60) -> str:
     return slug[:limit].rstrip("-") or "entry"
 
 
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes, or many control characters (text has none but tab, line breaks and form feed)."""
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return b"\0" in head or controls > len(head) // 20
+
+
 def _read_text(path: Path, where: str, warnings: list[str]) -> str | None:
-    data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        warnings.append(f"{where}: skipped, larger than {MAX_FILE_BYTES // 2**20} MB")
+    """The file's text, or None (with a warning saying why) when it is skipped."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            warnings.append(f"{where}: skipped, larger than {MAX_FILE_BYTES // 2**20} MB")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        warnings.append(f"{where}: skipped, cannot be read ({exc.strerror or exc})")
         return None
-    if b"\0" in data[:8192]:
-        warnings.append(f"{where}: skipped, looks like a binary file (NUL bytes)")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:  # Windows tools save "Unicode" text as UTF-16 with a byte-order mark
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if _looks_binary(data[:8192]):
+        warnings.append(f"{where}: skipped, looks like a binary file, not text")
+        return None
+    if not data.strip():
+        warnings.append(f"{where}: skipped, the file is empty")
         return None
     try:
         return data.decode("utf-8-sig")
@@ -113,18 +133,19 @@ def _metadata(path: Path, where: str) -> dict:
         return {}
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{meta_path.name}: not valid JSON metadata for {where} ({exc})") from None
     if not isinstance(meta, dict):
         raise CorpusError(f"{meta_path.name}: metadata must be a JSON object with title and url")
     return meta
 
 
-def parse_file(path: Path, where: str, warnings: list[str]) -> tuple[list[formats.Record], str | None]:
-    """Parse one file into records; returns them and the page title found in it, if any."""
+def parse_file(path: Path, where: str, warnings: list[str]) -> tuple[list[formats.Record] | None, str | None]:
+    """Parse one file into records; returns them (None when the file was skipped, with a warning) and
+    the page title found in it, if any."""
     text = _read_text(path, where, warnings)
     if text is None:
-        return [], None
+        return None, None
     kind = SUFFIXES[path.suffix.lower()]
     if kind == "jsonl":
         return formats.parse_jsonl(text, where), None
@@ -172,16 +193,25 @@ def corpus_files(root: Path) -> tuple[list[Path], list[str]]:
         return [root], []
     real_root = root.resolve()
     files, warnings = [], []
+    # rglob does not descend into linked folders; a link is followed only when it stays inside.
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
-        if path.name.endswith(META_SUFFIX) or path.suffix.lower() not in SUFFIXES:
-            continue
-        if not path.resolve().is_relative_to(real_root):
-            warnings.append(f"{rel}: skipped, a link to a file outside the corpus folder")
-            continue
-        if path.is_file():
+        is_faq = path.suffix.lower() in SUFFIXES and not path.name.endswith(META_SUFFIX)
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # RuntimeError: a loop of links
+                if is_faq:
+                    warnings.append(f"{rel}: skipped, a broken link")
+                continue
+            if not target.is_relative_to(real_root):
+                if is_faq or target.is_dir():
+                    kind = "folder" if target.is_dir() else "file"
+                    warnings.append(f"{rel}: skipped, a link to a {kind} outside the corpus folder")
+                continue
+        if is_faq and path.is_file():
             files.append(path)
     return files, warnings
 
@@ -192,7 +222,10 @@ def fingerprint(files: list[Path], root: Path) -> str:
     for path in files:
         rel = path.name if root.is_file() else path.relative_to(root).as_posix()
         digest.update(f"{rel}\n".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:  # unreadable: it was skipped with a warning
+            digest.update(b"unreadable")
         meta = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
         if meta.is_file():
             digest.update(hashlib.sha256(meta.read_bytes()).digest())
@@ -212,6 +245,8 @@ def load_corpus(root: str | Path = "corpus") -> Corpus:
     for path in files:
         source = path.name if root.is_file() else path.relative_to(root).as_posix()
         records, title = parse_file(path, source, warnings)
+        if records is None:  # skipped; the warning says why
+            continue
         if not records:
             warnings.append(f"{source}: no questions found")
             continue

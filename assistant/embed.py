@@ -93,8 +93,9 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Tokens in `text`, without the special tokens the model adds."""
+        model = self.model  # outside the lock: loading the model takes it
         with self._lock:
-            return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+            return len(model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), dimension), float32, unit length."""

@@ -48,7 +48,8 @@ _A_PREFIX = re.compile(r"^(?:A(?:nswer)?\s*[:.)]\s+)", re.IGNORECASE)
 def is_question_line(text: str) -> bool:
     """True when a line reads as an FAQ question."""
     text = _QA_PREFIX.sub("", text.strip())
-    return len(text.split()) >= 2 and bool(_QUESTION.match(text))
+    # The pattern first: it fails fast on a huge line, where splitting it into words would not.
+    return bool(_QUESTION.match(text)) and len(text.split()) >= 2
 
 
 def parse_text(text: str) -> tuple[list[Record], list[Line]]:

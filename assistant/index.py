@@ -2,7 +2,8 @@
 
 On disk (`index/`):
     manifest.json    what the index was built from and with: model, dimension, corpus fingerprint,
-                     counts, index type, package version, creation time
+                     counts, index type, package version, creation time; the size and sha256 of
+                     every other file, checked before any of them is read
     index.faiss      one vector per view of an entry (see `View`); written by faiss.write_index
     views.npy        one row per vector: its kind, owner, character span and text hash (no pickle)
     entries.jsonl    the FAQ entries, one JSON object a line
@@ -11,7 +12,8 @@ On disk (`index/`):
     acronyms.json    abbreviations the corpus defines ("Platform-managed key (PMK)"), for expansion
 
 A build writes a complete new folder beside the old one and swaps it in with two renames, so a
-build that dies leaves the previous index in place; a lock file keeps two builds apart.
+build that dies leaves the previous index in place; a lock file keeps two builds apart, and the next
+build removes what a killed one left behind.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -36,8 +39,11 @@ from .corpus import Corpus, Entry, corpus_files, fingerprint, load_corpus
 from .errors import AssistantError, IndexFileError
 from .lexical import LexicalIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 2: acronyms.json; 3: the manifest records each file's size and sha256
 MANIFEST = "manifest.json"
+INDEX_FILES = frozenset({MANIFEST, "index.faiss", "views.npy", "entries.jsonl", "passages.jsonl", "lexical",
+                         "acronyms.json"})
+REBUILD = "rebuild with `assistant build`"
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
 # Below this many vectors an exact (flat) index is both fast and exact; above it, HNSW.
 EXACT_LIMIT = 200_000
@@ -167,30 +173,61 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _build_lock(target: Path):
+def _build_lock(target: Path, wait: bool = True):
+    """Hold the lock that keeps builds of `target` apart. Yields False, without waiting, when `wait`
+    is off and a build holds it."""
     import fcntl
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f".{target.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _recover(target: Path) -> None:
-    """Put back an index that a build killed between its two renames left aside."""
+    """Put back an index that a build killed between its two renames left aside (lock held)."""
     if target.exists():
         return
-    aside = sorted(target.parent.glob(f".{target.name}.old-*"))
+    aside = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if aside:
         os.replace(aside[-1], target)
 
 
+def _recover_unless_building(target: Path) -> None:
+    """`_recover` for a reader: only when no build holds the lock, since a running build may be
+    between its two renames at this moment."""
+    if target.exists() or not any(target.parent.glob(f".{target.name}.old-*")):
+        return
+    with contextlib.suppress(OSError), _build_lock(target, wait=False) as locked:
+        if locked:
+            _recover(target)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove the staging folders and set-aside indexes of builds that were killed (lock held)."""
+    leftovers = list(target.parent.glob(f".{target.name}.tmp-*"))
+    if target.exists():
+        leftovers += target.parent.glob(f".{target.name}.old-*")
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _is_index_folder(folder: Path) -> bool:
+    """An index, even a damaged one (only index files in it), or an empty folder."""
+    return (folder / MANIFEST).exists() or all(p.name in INDEX_FILES or p.name.startswith(".")
+                                               for p in folder.iterdir())
+
+
 def _swap_in(staging: Path, target: Path) -> None:
     if target.exists():
-        if any(target.iterdir()) and not (target / MANIFEST).exists():
+        if not _is_index_folder(target):
             raise IndexFileError(
                 f"{target} holds files that are not an index; give --index an empty or new folder"
             )
@@ -205,7 +242,7 @@ def _swap_in(staging: Path, target: Path) -> None:
 def _reusable_vectors(target: Path, model: str) -> dict[int, np.ndarray]:
     """Vectors of the previous index by text hash, so an edit re-embeds only what changed."""
     try:
-        old = load_index(target)
+        old = load_index(target, attempts=1)  # the build lock is held: nothing else changes it
     except (IndexFileError, OSError):
         return {}
     if old.manifest.get("model") != model:
@@ -234,6 +271,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
     target = Path(target)
     with _build_lock(target):
         _recover(target)
+        _remove_leftovers(target)
         entries = corpus.entries
         passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
         group_of = question_groups(entries)
@@ -308,6 +346,7 @@ def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexica
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
     lexical.save(folder / "lexical")
     (folder / "acronyms.json").write_text(json.dumps(acronyms, indent=1, ensure_ascii=False), encoding="utf-8")
+    manifest["files"] = file_table(folder)
     # The manifest goes last: a folder with a manifest is complete.
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for path in folder.rglob("*"):
@@ -319,6 +358,62 @@ def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexica
 # --- load -----------------------------------------------------------------------------------------
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_files(folder: Path) -> dict[str, Path]:
+    """The index's files by relative path: every file but the manifest and hidden ones."""
+    files = {}
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if path.is_file() and rel.as_posix() != MANIFEST and not any(p.startswith(".") for p in rel.parts):
+            files[rel.as_posix()] = path
+    return files
+
+
+def file_table(folder: Path) -> dict[str, dict]:
+    """Size and sha256 of every file of an index folder but the manifest, by relative path."""
+    return {name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for name, path in sorted(_data_files(folder).items())}
+
+
+def check_files(directory: Path | str, manifest: dict) -> None:
+    """Check that every file of the index is the one its build wrote: same size, then same sha256.
+
+    Runs before FAISS, numpy or bm25s read anything: a damaged or edited file could otherwise make them
+    allocate memory its header claims (FAISS tries, on an edited size field), or read as wrong data.
+
+    Raises:
+        IndexFileError: naming the file that is missing, extra, truncated or changed.
+    """
+    directory = Path(directory)
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not {"index.faiss", "views.npy", "entries.jsonl",
+                                              "passages.jsonl"} <= recorded.keys():
+        raise IndexFileError(f"{directory / MANIFEST} does not list the index files and their checksums; {REBUILD}")
+    on_disk = _data_files(directory)
+    for name in sorted(recorded.keys() | on_disk.keys()):
+        path, record = directory / name, recorded.get(name)
+        if name not in on_disk:
+            raise IndexFileError(f"{path} is missing; {REBUILD}")
+        if not isinstance(record, dict):
+            raise IndexFileError(f"{path} is not listed in {MANIFEST}, so it is not part of this index; remove "
+                                 f"it or {REBUILD}")
+        size = path.stat().st_size
+        if size != record.get("bytes"):
+            raise IndexFileError(
+                f"{path} has {size} bytes but {MANIFEST} says {record.get('bytes')}: it was truncated or "
+                f"changed after the build; {REBUILD}"
+            )
+        if _sha256(path) != record.get("sha256"):
+            raise IndexFileError(f"{path} was changed after the build (its sha256 differs from {MANIFEST}); {REBUILD}")
+
+
 def _read_jsonl(path: Path, expected: int, make) -> list:
     rows = []
     try:
@@ -327,7 +422,7 @@ def _read_jsonl(path: Path, expected: int, make) -> list:
                 rows.append(make(json.loads(line)))
     except FileNotFoundError:
         raise IndexFileError(f"{path} is missing; rebuild with `assistant build`") from None
-    except (json.JSONDecodeError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError, UnicodeDecodeError) as exc:
         where = f"{path}:{len(rows) + 1}"
         raise IndexFileError(f"{where} is damaged ({exc}); rebuild with `assistant build`") from None
     if len(rows) != expected:
@@ -345,6 +440,8 @@ def read_manifest(directory: Path) -> dict:
         raise IndexFileError(f"no index at {directory} (no {MANIFEST}); build one with `assistant build`") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path} is not valid JSON ({exc}); rebuild with `assistant build`") from None
+    if not isinstance(manifest, dict):
+        raise IndexFileError(f"{path} is not a JSON object; rebuild with `assistant build`")
     required = {"format_version": int, "model": str, "dimension": int, "counts": dict}
     for key, kind in required.items():
         if not isinstance(manifest.get(key), kind):
@@ -352,31 +449,71 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def load_index(directory: Path | str) -> IndexData:
+def _manifest_bytes(directory: Path) -> bytes | None:
+    try:
+        return (directory / MANIFEST).read_bytes()
+    except OSError:
+        return None
+
+
+def _building(directory: Path) -> bool:
+    """True while a build of `directory` holds its lock."""
+    if not (directory.parent / f".{directory.name}.lock").exists():
+        return False
+    try:
+        with _build_lock(directory, wait=False) as locked:
+            return not locked
+    except OSError:
+        return False
+
+
+def load_index(directory: Path | str, attempts: int = 5) -> IndexData:
     """Load and cross-check an index folder.
+
+    A build may swap a new index in while this one is read: the folder is then missing for an
+    instant, or its files come from two builds. Both are caught (the manifest is read again at the
+    end and must not have changed) and the load is tried again, up to `attempts` times.
 
     Raises:
         IndexFileError: a file is missing, damaged, or disagrees with the manifest (the message names
             the file).
     """
+    directory = Path(directory)
+    _recover_unless_building(directory)
+    for attempt in range(1, attempts + 1):
+        before = _manifest_bytes(directory)
+        try:
+            data = _load(directory)
+            if _manifest_bytes(directory) == before:
+                return data
+        except (IndexFileError, OSError) as exc:
+            swapped = _manifest_bytes(directory) != before
+            if attempt == attempts or not (swapped or _building(directory)):
+                if isinstance(exc, OSError):  # a file vanished or cannot be read
+                    raise IndexFileError(f"{directory} cannot be read ({exc}); {REBUILD}") from None
+                raise
+        time.sleep(0.05 * attempt)
+    raise IndexFileError(f"{directory} kept changing while it was read (builds running?); try again")
+
+
+def _load(directory: Path) -> IndexData:
     import faiss
 
-    directory = Path(directory)
-    _recover(directory)
     manifest = read_manifest(directory)
     counts = manifest["counts"]
     if manifest["format_version"] != FORMAT_VERSION:
-        raise IndexFileError(f"{directory}: index format {manifest['format_version']}, expected {FORMAT_VERSION}")
+        raise IndexFileError(
+            f"{directory}: index format {manifest['format_version']}, expected {FORMAT_VERSION}; {REBUILD}"
+        )
+    check_files(directory, manifest)
     faiss_path = directory / "index.faiss"
-    if not faiss_path.is_file():
-        raise IndexFileError(f"{faiss_path} is missing; rebuild with `assistant build`")
     try:
-        # Memory-mapped where FAISS supports it: replicas share the page cache, start-up reads nothing.
+        # Memory-mapped where FAISS supports it: replicas share the page cache.
         vectors = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:
+    except (RuntimeError, MemoryError):
         try:
             vectors = faiss.read_index(str(faiss_path))
-        except RuntimeError as exc:
+        except (RuntimeError, MemoryError) as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
             raise IndexFileError(f"{faiss_path} is damaged ({first}); rebuild with `assistant build`") from None
     if vectors.d != manifest["dimension"]:
@@ -391,7 +528,7 @@ def load_index(directory: Path | str) -> IndexData:
         )
     try:
         views = np.load(directory / "views.npy", allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise IndexFileError(f"{directory / 'views.npy'} is missing or damaged ({exc}); rebuild") from None
     if views.dtype != VIEW_DTYPE or len(views) != vectors.ntotal:
         raise IndexFileError(f"{directory / 'views.npy'} does not match index.faiss; rebuild with `assistant build`")
@@ -399,22 +536,27 @@ def load_index(directory: Path | str) -> IndexData:
     passages = _read_jsonl(directory / "passages.jsonl", counts.get("passages", -1), lambda r: Passage(**r))
     try:
         lexical = LexicalIndex.load(directory / "lexical")
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, json.JSONDecodeError) as exc:
         raise IndexFileError(f"{directory / 'lexical'} is missing or damaged ({exc}); rebuild") from None
     if lexical.size != len(entries):
         raise IndexFileError(f"{directory / 'lexical'} covers {lexical.size} entries, not {len(entries)}; rebuild")
-    owners_ok = (views["owner"] >= 0).all() and (
-        views["owner"][(views["kind"] == View.PASSAGE) | (views["kind"] == View.SENTENCE)] < len(entries)
-    ).all()
-    if not owners_ok:
-        raise IndexFileError(f"{directory / 'views.npy'} points at entries that do not exist; rebuild")
+    # Files that each passed their checksum but disagree with one another (a hand-edited manifest).
+    entry_ids = {e.id for e in entries}
+    if len(entry_ids) != len(entries) or {p.entry_id for p in passages} != entry_ids:
+        raise IndexFileError(f"{directory / 'passages.jsonl'} does not match entries.jsonl; {REBUILD}")
+    group_of = question_groups(entries)
+    kinds, owners = views["kind"], views["owner"]
+    per_entry = (kinds == View.PASSAGE) | (kinds == View.SENTENCE)
+    per_group = (kinds == View.QUESTION) | (kinds == View.CENTROID)
+    passage_rows = views["start"][kinds == View.PASSAGE]
+    if not ((per_entry | per_group).all() and (owners >= 0).all() and (owners[per_entry] < len(entries)).all()
+            and (owners[per_group] <= group_of.max(initial=-1)).all()
+            and (passage_rows >= 0).all() and (passage_rows < len(passages)).all()):
+        raise IndexFileError(f"{directory / 'views.npy'} points at entries or passages that do not exist; {REBUILD}")
     try:
         acronyms = json.loads((directory / "acronyms.json").read_text(encoding="utf-8"))
         if not isinstance(acronyms, dict) or not all(isinstance(v, str) for v in acronyms.values()):
             raise ValueError("not an object of strings")
-    except FileNotFoundError:
-        raise IndexFileError(f"{directory / 'acronyms.json'} is missing; rebuild with `assistant build`") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise IndexFileError(f"{directory / 'acronyms.json'} is damaged ({exc}); rebuild") from None
-    return IndexData(directory, manifest, entries, passages, question_groups(entries), views, vectors, lexical,
-                     acronyms)
+        raise IndexFileError(f"{directory / 'acronyms.json'} is damaged ({exc}); {REBUILD}") from None
+    return IndexData(directory, manifest, entries, passages, group_of, views, vectors, lexical, acronyms)

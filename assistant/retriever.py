@@ -84,11 +84,15 @@ class Retriever:
             try:
                 reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
                 data = load_index(settings.index) if reason is None else None
+                if data is not None and embedder.dimension != data.vectors.d:
+                    reason = (f"its vectors have {data.vectors.d} dimensions but the model {settings.model} "
+                              f"gives {embedder.dimension}")
             except IndexFileError as exc:
                 reason, data = str(exc), None
         if reason is not None:
             if rebuild == "never":
-                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}")
+                fix = "" if "assistant build" in reason else "; rebuild with `assistant build`"
+                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}{fix}")
             data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
         return cls(data, embedder, settings)
 
@@ -150,8 +154,14 @@ class Retriever:
     def batch_answer(self, questions: list[str], histories: list[list[str]] | None = None,
                      k: int | None = None) -> list[Answer]:
         """`answer` for many questions (each with its own history), batched."""
-        histories = histories or [[] for _ in questions]
+        histories = [[] for _ in questions] if histories is None else histories
         k = self.settings.top_k if k is None else k
+        if k < 1:
+            raise AssistantError(f"k must be at least 1, got {k}")
+        if len(histories) != len(questions):
+            raise AssistantError(f"{len(questions)} questions but {len(histories)} histories; give one per question")
+        if any(isinstance(h, str) for h in histories):
+            raise AssistantError("a history is a list of earlier questions, not one string")
         searched = [resolve_follow_up(q, h) for q, h in zip(questions, histories)]
         # A follow-up is searched on its own and joined to its context, and the two scores are
         # averaged. It asks for something new, so the entry that answered its context is left out.
@@ -173,12 +183,14 @@ class Retriever:
         return answers
 
     def _length_note(self, question: str) -> str | None:
-        text = " ".join(question.split())
-        if len(text) <= 256:  # a question this short cannot exceed the model's 256+ tokens
-            return None
-        limit = self.embedder.max_tokens - 2
-        if len(text) > MAX_QUERY_CHARS or self.embedder.count_tokens(text) > limit:
+        limit = self.embedder.max_tokens - 2  # [CLS] and [SEP] take two
+        read = clean_query(question)
+        # No character makes more than 3 word pieces (a Korean syllable: its three jamo), measured
+        # over all of Unicode with the bundled tokenizer: short questions need no count.
+        if 3 * len(read) > limit and self.embedder.count_tokens(read) > limit:
             return f"Your question is long: only its first {limit} word pieces were read."
+        if len(read) == MAX_QUERY_CHARS and len(_printable(question)) > MAX_QUERY_CHARS:
+            return f"Your question is long: only its first {MAX_QUERY_CHARS} characters were read."
         return None
 
     # --- scoring ----------------------------------------------------------------------------------
@@ -298,17 +310,23 @@ def _embedder(settings: Settings) -> Embedder:
     return Embedder(settings.model, settings.device, settings.batch_size, settings.query_cache_size)
 
 
+def _printable(text: str) -> str:
+    """Control and format characters (NUL, escapes, bidi overrides) as spaces, whitespace collapsed."""
+    return " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text).split())
+
+
 def clean_query(query: str) -> str:
     """Normalise a question for search: control characters dropped, whitespace collapsed, cut to
     MAX_QUERY_CHARS.
 
     Raises:
-        AssistantError: the question is not text, or is empty once cleaned.
+        AssistantError: the question is not text, is empty once cleaned, or has no word in it.
     """
     if not isinstance(query, str):
         raise AssistantError(f"a question must be text, not {type(query).__name__}")
-    text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in query[: MAX_QUERY_CHARS * 2])
-    text = " ".join(text.split())[:MAX_QUERY_CHARS]
+    text = _printable(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
     if not text:
         raise AssistantError("the question is empty")
+    if not any(ch.isalnum() for ch in text):
+        raise AssistantError("the question has no words in it, only punctuation or symbols; ask it in words")
     return text

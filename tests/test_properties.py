@@ -1,0 +1,182 @@
+"""Property-based tests (hypothesis) of parsing, cleaning and chunking. Example counts are modest so
+the suite stays fast; hypothesis keeps the failing examples it finds in .hypothesis/."""
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import ftfy
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from assistant import AssistantError, CorpusError, Entry, load_corpus
+from assistant.chunking import approximate_tokens, chunk_entry, sentence_spans
+from assistant.cleaning import _FTFY_CONFIG, _NEEDS_FTFY, _WORD, GlueSplitter, fix_mojibake
+from assistant.formats import parse_jsonl, parse_markdown, parse_table, parse_text
+from assistant.retriever import MAX_QUERY_CHARS, clean_query
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text that looks like FAQ files: lines, question marks, Markdown and table syntax, odd characters.
+pieces = st.sampled_from(["\n", "\n\n", "?", "? ", "## ", "# ", "**", "Q: ", "A: ", "```\n", ",", ";", "\t", '"',
+                          "\r\n", "\x00", "\u2028", "â€™", "Ã©", "&amp;", "How do I ", "What is ", " the ", ". "])
+faq_like = st.lists(st.one_of(st.text(max_size=12), pieces), max_size=40).map("".join)
+any_text = st.one_of(st.text(max_size=300), faq_like)
+
+
+def _normal(text: str) -> str:
+    """Compare lines modulo spacing (cleaning collapses spaces and splits glued words)."""
+    return "".join(text.split())
+
+
+# --- parsing never raises -------------------------------------------------------------------------
+
+
+@FAST
+@given(any_text)
+def test_text_and_markdown_parsers_never_raise(text):
+    for parse in (parse_text, parse_markdown):
+        records, preamble = parse(text)
+        lines = text.splitlines()
+        for record in records:
+            assert record.question and record.answer
+            assert 1 <= record.question_lines[0] <= record.question_lines[1] <= len(lines)
+            assert all(1 <= number <= len(lines) and line for number, line in record.answer)
+
+
+@FAST
+@given(any_text)
+def test_table_parsers_raise_only_corpus_errors(text):
+    for parse in (lambda t: parse_jsonl(t, "f.jsonl"), lambda t: parse_table(t, "f.csv", ","),
+                  lambda t: parse_table(t, "f.tsv", "\t")):
+        try:
+            parse(text)
+        except CorpusError:
+            pass
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400), st.sampled_from([".txt", ".md", ".jsonl", ".csv", ".tsv"]))
+def test_any_bytes_in_any_format_load_or_fail_cleanly(data, suffix):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"faq{suffix}"
+        path.write_bytes(data)
+        try:
+            corpus = load_corpus(path)
+        except CorpusError:
+            return
+        for entry in corpus.entries:
+            (entry.question + entry.answer).encode("utf-8")  # no lone surrogates: writable to the index
+            assert chunk_entry(entry, 64)
+
+
+@FAST
+@given(st.text(max_size=300))
+def test_clean_query_returns_searchable_text_or_a_clear_error(query):
+    try:
+        text = clean_query(query)
+    except AssistantError:
+        return
+    assert 0 < len(text) <= MAX_QUERY_CHARS and any(ch.isalnum() for ch in text)
+    assert text == text.strip() and all(ch.isprintable() for ch in text)
+
+
+# --- line numbers point at the right lines --------------------------------------------------------
+
+# Words that cannot spell boilerplate ("feedback") nor the "A." answer prefix.
+word = st.text(alphabet="abcdefghij", min_size=2, max_size=8)
+sentence = st.lists(word, min_size=1, max_size=12).map(lambda ws: " ".join(ws).capitalize() + ".")
+answer_line = st.lists(sentence, min_size=1, max_size=3).map(" ".join)
+entry_strategy = st.tuples(st.lists(word, min_size=2, max_size=8).map(lambda ws: " ".join(ws).capitalize() + "?"),
+                           st.lists(answer_line, min_size=1, max_size=5), st.integers(0, 2))
+
+
+@FAST
+@given(st.lists(entry_strategy, min_size=1, max_size=6), st.sampled_from(["txt", "md"]))
+def test_entries_and_passages_cite_the_lines_they_come_from(faq, kind):
+    lines = ["Title of the page"]
+    for question, answer, blanks in faq:
+        lines += [f"## {question}" if kind == "md" else question] + answer + [""] * blanks
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"faq.{kind}"
+        path.write_text("\n".join(lines) + "\n")
+        entries = load_corpus(path).entries
+    assert [_normal(e.question) for e in entries] == [_normal(q) for q, _, _ in faq]
+    for entry in entries:
+        assert _normal(lines[entry.start_line - 1]).endswith(_normal(entry.question))
+        for offset, number in entry.line_offsets:
+            assert _normal(entry.answer[offset:].split("\n", 1)[0]) == _normal(lines[number - 1])
+        assert entry.end_line == entry.line_offsets[-1][1]
+        for passage in chunk_entry(entry, max_tokens=24):
+            first, last = passage.text.split("\n")[0], passage.text.split("\n")[-1]
+            assert entry.start_line <= passage.start_line <= passage.end_line <= entry.end_line
+            if passage.id.endswith("#0"):  # the first passage is cited from its question
+                assert passage.start_line == entry.start_line
+            else:
+                assert _normal(first) in _normal(lines[passage.start_line - 1])
+            assert _normal(last) in _normal(lines[passage.end_line - 1])
+
+
+# --- chunking: every character in exactly one passage; sentences partition the text --------------
+
+
+@FAST
+@given(any_text)
+def test_sentence_spans_partition_the_text(text):
+    spans = sentence_spans(text)
+    assert (spans == []) == (text == "")
+    if spans:
+        assert spans[0][0] == 0 and spans[-1][1] == len(text)
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert all(start < end for start, end in spans)
+
+
+def _entry(answer: str, question: str = "How does it work?") -> Entry:
+    offsets, pos = [], 0
+    for number, line in enumerate(answer.split("\n"), start=2):
+        offsets.append((pos, number))
+        pos += len(line) + 1
+    return Entry(id="e", question=question, answer=answer, source="f.txt", start_line=1,
+                 end_line=offsets[-1][1], line_offsets=tuple(offsets))
+
+
+@FAST
+@given(any_text, st.integers(min_value=4, max_value=300))
+def test_every_answer_character_lands_in_exactly_one_passage(answer, max_tokens):
+    assume(answer.strip())
+    passages = chunk_entry(_entry(answer), max_tokens)
+    owner = [0] * len(answer)
+    for passage in passages:
+        for i in range(passage.start, passage.end):
+            owner[i] += 1
+        assert passage.text == answer[passage.start : passage.end].strip()
+    assert owner == [1] * len(answer)
+    assert [p.id for p in passages] == [f"e#{n}" for n in range(len(passages))]
+    budget = max(16, max_tokens - 2 - approximate_tokens("How does it work?"))
+    for passage in passages:  # over budget only when one word alone is
+        assert approximate_tokens(passage.text) <= budget or len(passage.text.split()) == 1
+
+
+# --- cleaning shortcuts agree with the slow path --------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="ascii"), max_size=80))
+def test_ascii_shortcut_is_what_ftfy_would_do(text):
+    if _NEEDS_FTFY.search(text) is None:
+        assert ftfy.fix_text(text, _FTFY_CONFIG) == text == fix_mojibake(text)
+
+
+@FAST
+@given(any_text)
+def test_glue_splitter_counts_words_as_over_the_whole_document(text):
+    splitter = GlueSplitter(text)
+    assert splitter._counts == Counter(_WORD.findall(text))
+    assert splitter._lower_counts == Counter(w.lower() for w in _WORD.findall(text))
+
+
+@pytest.mark.parametrize("text", ["", "\n", "?", "a?\n", "## ?\n", "Q: x y?\nA: \n"])
+def test_small_edge_cases(text):
+    parse_text(text)
+    parse_markdown(text)
