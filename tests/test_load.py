@@ -1,26 +1,22 @@
 """The chat app under concurrent users, on a free loopback port: every session gets its own answers.
 
 The API load test uses the driver of `python -m benchmarks.load` (50 conversations at once through
-gradio_client). The chat's own events are private (gradio_client refuses them), so the chat test
-speaks the protocol the app's page speaks: join the queue with the event's number and a session
-hash, then read the result from that session's event stream.
+gradio_client). The chat's own events are private (gradio_client refuses them): the chat test uses
+`PageSession`, which speaks the protocol of the app's page.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
+from page_session import WAIT, PageSession
 
 from assistant.chat import Chat
 from assistant.render import render_question
 from benchmarks.load import CONVERSATIONS, Conversation, conversations, expected_answers, run_load, start_app
-
-WAIT = 120  # seconds: a generous ceiling for one reply on a busy machine, not a performance assertion
 
 
 @pytest.fixture(scope="module")
@@ -63,38 +59,6 @@ def test_the_load_report_counts_errors_and_mismatches():
         "'a?' (turn 1): got the answer to 'a?' read with None"]
 
 
-class Session:
-    """One browser-less visitor of the app: its own session hash, the page's own protocol."""
-
-    def __init__(self, app, url: str) -> None:
-        self.events = {fn.name: (number, fn.targets[0][0] if fn.targets else None) for number, fn in app.fns.items()}
-        self.hash = uuid.uuid4().hex
-        self.http = httpx.Client(base_url=f"{url}/gradio_api", timeout=WAIT)
-
-    def call(self, event: str, data: list, event_data: dict | None = None) -> list:
-        """Run the app's handler `event` (its Python name) in this session; its outputs."""
-        number, trigger = self.events[event]
-        joined = self.http.post("/queue/join", json={"data": data, "fn_index": number, "trigger_id": trigger,
-                                                     "session_hash": self.hash, "event_data": event_data})
-        joined.raise_for_status()
-        event_id = joined.json()["event_id"]
-        with self.http.stream("GET", "/queue/data", params={"session_hash": self.hash}) as stream:
-            for line in stream.iter_lines():
-                message = json.loads(line[5:]) if line.startswith("data:") else {}
-                if message.get("event_id") == event_id and message["msg"] == "process_completed":
-                    assert message["success"], message
-                    return message["output"]["data"]
-        raise AssertionError(f"the stream closed before {event} completed")
-
-    def ask(self, question: str) -> list[str]:
-        """Submit `question` as the question box does; the texts of the chat's messages after it."""
-        messages = self.call("on_submit", [question, None, 1, False])[0]
-        return [part["text"] for message in messages for part in message["content"]]
-
-    def close(self) -> None:
-        self.http.close()
-
-
 @pytest.mark.timeout(600)
 def test_chat_sessions_used_at_once_keep_their_own_conversations(app_and_url, retriever):
     app, url = app_and_url
@@ -109,7 +73,7 @@ def test_chat_sessions_used_at_once_keep_their_own_conversations(app_and_url, re
     start = threading.Barrier(len(convs), timeout=WAIT)
 
     def converse(conversation: Conversation) -> list[str]:
-        session = Session(app, url)
+        session = PageSession(app, url)
         try:
             start.wait()
             for question in conversation.turns:
