@@ -127,6 +127,18 @@ def test_the_app_serves_no_file_beyond_its_own_assets(served, retriever):
         assert str(log) not in http.get("/config").text  # nor does it tell where votes go
 
 
+def test_the_app_fetches_no_web_address_for_a_caller(served):
+    # Gradio's file route would fetch a public URL and stream it back (tried here, it gets an answer
+    # from the network or a 502); the app refuses before any connection is made.
+    _, url, _ = served
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for route in ("/gradio_api/file=http://93.184.216.34/faq.txt", "/gradio_api/file/https://93.184.216.34/a.png",
+                      "/gradio_api/file=HTTPS://93.184.216.34/", "/gradio_api/file=%68ttp://93.184.216.34/"):
+            response = http.get(route)
+            assert (response.status_code, response.text) == (403, "Remote files are not served."), route
+        assert http.get("/gradio_api/file=/etc/passwd").text != "Remote files are not served."  # local paths: Gradio
+
+
 def test_uploads_beyond_a_kilobyte_are_refused(served):
     _, url, _ = served
     response = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.txt", b"x" * 4096)}, timeout=60)
