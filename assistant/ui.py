@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import gradio as gr
@@ -182,15 +183,38 @@ def check_address(host: str, port: int) -> None:
             raise AssistantError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+# Gradio's file route fetches any public http(s) URL it is given and streams it back, which would make
+# the app a web proxy for whoever reaches it. The app shows no remote files and answers offline.
+_REMOTE_FILE = re.compile(r"/file[=/]+https?:", re.IGNORECASE)
+
+
+class RefuseRemoteFiles:
+    """ASGI middleware: a 403 for Gradio's file route given a web address; everything else passes."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and _REMOTE_FILE.search(scope.get("path", "")):
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse("Remote files are not served.", status_code=403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def launch(app: gr.Blocks, host: str, port: int) -> str:
     """Start `app` in the background on host:port and return its URL.
 
     Raises:
         AssistantError: the address cannot be used (port taken, unknown host).
     """
+    from starlette.middleware import Middleware
+
     try:
         app.launch(server_name=host, server_port=port, share=False, quiet=True, ssr_mode=False,
-                   prevent_thread_lock=True, show_error=False, max_file_size=MAX_UPLOAD)
+                   prevent_thread_lock=True, show_error=False, max_file_size=MAX_UPLOAD,
+                   app_kwargs={"middleware": [Middleware(RefuseRemoteFiles)]})
     except (OSError, ValueError) as exc:
         raise AssistantError(f"cannot serve on {host}:{port}: {exc}") from None
     return f"http://{f'[{host}]' if ':' in host else host}:{app.server_port}"
