@@ -7,11 +7,14 @@ that keeps an absolute scale, which the answer-or-abstain decision needs (rank f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 _STEMMER = None
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
+_STOPWORDS: frozenset[str] | None = None
 
 
 def _stemmer():
@@ -23,11 +26,26 @@ def _stemmer():
     return _STEMMER
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed word tokens with English stopwords removed."""
-    import bm25s
+def _stopwords() -> frozenset[str]:
+    global _STOPWORDS
+    if _STOPWORDS is None:
+        from bm25s.stopwords import STOPWORDS_EN
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+        _STOPWORDS = frozenset(STOPWORDS_EN)
+    return _STOPWORDS
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens with English stopwords removed.
+
+    The same tokens as `bm25s.tokenize(texts, stopwords="en", stemmer=..., return_ids=False)`, without
+    its progress-bar and vocabulary machinery, which cost more than the tokenizing on a short query.
+    """
+    stopwords, stem = _stopwords(), _stemmer().stemWords
+    words = [[w for w in _WORD.findall(text.lower()) if w not in stopwords] for text in texts]
+    unique = list(dict.fromkeys(w for row in words for w in row))
+    stemmed = dict(zip(unique, stem(unique)))
+    return [[stemmed[w] for w in row] for row in words]
 
 
 class LexicalIndex:
