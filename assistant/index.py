@@ -31,14 +31,14 @@ import numpy as np
 from . import __version__
 from .chunking import Passage, chunk_entry, sentence_spans
 from .corpus import Corpus, Entry, corpus_files, fingerprint, load_corpus
-from .errors import AssistantError, IndexFileError
+from .errors import IndexFileError
 from .lexical import LexicalIndex
+from .vector_index import EXACT_LIMIT, index_kind, index_params, make_faiss_index  # noqa: F401
+from .vector_index import read as read_faiss
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
-# Below this many vectors an exact (flat) index is both fast and exact; above it, HNSW.
-EXACT_LIMIT = 200_000
 
 
 class View(IntEnum):
@@ -114,33 +114,6 @@ def _centroids(vectors: np.ndarray, views: np.ndarray, group_of: np.ndarray, gro
     np.add.at(sums, group_of[views["owner"][passages]], vectors[passages])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
-
-
-def make_faiss_index(vectors: np.ndarray, index_type: str = "auto"):
-    """An inner-product index over unit vectors (inner product = cosine).
-
-    Exact search below EXACT_LIMIT vectors, because an FAQ is small and exact is then fastest;
-    HNSW above it.
-    """
-    import faiss
-
-    if index_type == "auto":
-        index_type = "flat" if len(vectors) <= EXACT_LIMIT else "hnsw"
-    dim = vectors.shape[1]
-    if index_type == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif index_type == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
-    else:
-        raise AssistantError(f"unknown index type {index_type!r}; use flat, hnsw or auto")
-    index.add(vectors)
-    return index
-
-
-def index_kind(index) -> str:
-    return "hnsw" if type(index).__name__.startswith("IndexHNSW") else "flat"
 
 
 # --- staleness ------------------------------------------------------------------------------------
@@ -270,6 +243,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             "normalized": True,
             "metric": "inner_product",
             "index_type": index_kind(faiss_index),
+            "index_params": index_params(faiss_index),
             "max_tokens": int(embedder.max_tokens),
             "corpus": {
                 "root": str(corpus.root),
@@ -354,8 +328,6 @@ def load_index(directory: Path | str) -> IndexData:
         IndexFileError: a file is missing, damaged, or disagrees with the manifest (the message names
             the file).
     """
-    import faiss
-
     directory = Path(directory)
     _recover(directory)
     manifest = read_manifest(directory)
@@ -366,14 +338,10 @@ def load_index(directory: Path | str) -> IndexData:
     if not faiss_path.is_file():
         raise IndexFileError(f"{faiss_path} is missing; rebuild with `assistant build`")
     try:
-        # Memory-mapped where FAISS supports it: replicas share the page cache, start-up reads nothing.
-        vectors = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:
-        try:
-            vectors = faiss.read_index(str(faiss_path))
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            raise IndexFileError(f"{faiss_path} is damaged ({first}); rebuild with `assistant build`") from None
+        vectors = read_faiss(faiss_path)  # memory-mapped where FAISS allows
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise IndexFileError(f"{faiss_path} is damaged ({first}); rebuild with `assistant build`") from None
     if vectors.d != manifest["dimension"]:
         raise IndexFileError(
             f"{faiss_path} holds {vectors.d}-dimensional vectors but the manifest says "

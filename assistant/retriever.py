@@ -19,6 +19,7 @@ from .embed import Embedder
 from .errors import AssistantError, IndexFileError
 from .hit import Hit
 from .index import IndexData, View, build_index, load_index, read_manifest, staleness
+from .vector_index import search as search_vectors
 
 # Below this many vectors every vector is scored (exact); above, the best CANDIDATES per query are.
 FULL_SCAN = 20_000
@@ -235,7 +236,7 @@ class Retriever:
         total = data.vectors.ntotal
         depth = total if total <= FULL_SCAN else min(total, CANDIDATES)
         with self._lock:  # FAISS search on one index object from several threads: serialise
-            found_scores, found_ids = data.vectors.search(vectors, depth)
+            found_scores, found_ids = search_vectors(data.vectors, vectors, depth)
 
         n = len(queries)
         layout = self._layout
