@@ -187,6 +187,11 @@ def _scale_index(rows: list[tuple[str, dict]]) -> list[str]:
                 row["disk_mb"], f"{mem['search_RssAnon']:.0f} / {mem['search_RssFile']:.0f}",
                 f"{row['k10']['p50_ms']} / {row['k10']['p95_ms']}", row["k512"]["p50_ms"],
                 row["recall_at_10"], label))
+        ivf = idx.get("ivf")
+        if ivf:
+            lines.append(_row(f"{idx['vectors']:,}", f"ivf {ivf['lists']} lists, nprobe={ivf['nprobe']}", "",
+                              ivf["build_s"], "—", "—", f"{ivf['k10']['p50_ms']} / {ivf['k10']['p95_ms']}", "—",
+                              ivf["recall_at_10"], label))
     by_ef = [(idx["vectors"], idx["hnsw"]["recall_at_10_by_efsearch"]) for _, idx in rows]
     lines += ["", "HNSW recall@10 by search effort (efSearch): " + "; ".join(
         f"{n:,}: " + ", ".join(f"{ef} → {r}" for ef, r in recalls.items()) for n, recalls in by_ef) + "."]
