@@ -2,8 +2,8 @@
 
 Inner product on unit vectors is cosine. Exact search (`IndexFlatIP`) up to EXACT_LIMIT vectors:
 below it a flat scan is as fast as a graph search and exact. Above it, HNSW: at the recall we
-require (>= 0.95 recall@10 of exact) it beat IVF by far on vectors with the spectrum of real
-embeddings (benchmarks/RESULTS.md, docs/scaling.md). FAISS is imported on first use.
+require (>= 0.95 recall@10 of exact) IVF must probe a share of its lists that does not shrink with
+size, and at 1M vectors it fell behind (docs/scaling.md). FAISS is imported on first use.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from .errors import AssistantError
 
 # The Retriever's FULL_SCAN: below it every vector is scored, which only a flat index does exactly
 # (and a flat scan of 20,000 vectors costs about a millisecond). Above it the Retriever asks for its
-# 512 best candidates, and HNSW found them faster than a flat scan at every size from 10,000 vectors
-# on (python -m benchmarks.scale, "Where HNSW overtakes a flat scan" in benchmarks/RESULTS.md).
+# 512 best candidates, and HNSW found them as fast as a flat scan at 10,000 vectors and faster from
+# 20,000 on (python -m benchmarks.scale, "Where HNSW overtakes a flat scan" in benchmarks/RESULTS.md).
 EXACT_LIMIT = 20_000
 # HNSW graph degree, build effort and the search effort stored in the index, for recall@10 >= 0.95
 # of exact at every size measured (to 1M vectors): M=32 reached only 0.92 at 1M even searching 512
