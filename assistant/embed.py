@@ -118,7 +118,7 @@ class Embedder:
             for query in known:
                 self._cache.move_to_end(query)
         missing = [q for q in dict.fromkeys(queries) if q not in known]
-        fresh = dict(zip(missing, self.embed(missing)))
+        fresh = dict(zip(missing, self.embed(missing))) if missing else {}
         with self._cache_lock:
             self.cache_hits += len(queries) - len(missing)
             self.cache_misses += len(missing)

@@ -36,8 +36,10 @@ from . import __version__
 from .acronyms import find_acronyms
 from .chunking import Passage, chunk_entry, sentence_spans
 from .corpus import Corpus, Entry, corpus_files, fingerprint, load_corpus
-from .errors import AssistantError, IndexFileError
+from .errors import IndexFileError
 from .lexical import LexicalIndex
+from .vector_index import EXACT_LIMIT, index_kind, index_params, make_faiss_index  # noqa: F401
+from .vector_index import read as read_faiss
 
 FORMAT_VERSION = 3  # 2: acronyms.json; 3: the manifest records each file's size and sha256
 MANIFEST = "manifest.json"
@@ -45,8 +47,6 @@ INDEX_FILES = frozenset({MANIFEST, "index.faiss", "views.npy", "entries.jsonl", 
                          "acronyms.json"})
 REBUILD = "rebuild with `assistant build`"
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
-# Below this many vectors an exact (flat) index is both fast and exact; above it, HNSW.
-EXACT_LIMIT = 200_000
 
 
 class View(IntEnum):
@@ -123,33 +123,6 @@ def _centroids(vectors: np.ndarray, views: np.ndarray, group_of: np.ndarray, gro
     np.add.at(sums, group_of[views["owner"][passages]], vectors[passages])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
-
-
-def make_faiss_index(vectors: np.ndarray, index_type: str = "auto"):
-    """An inner-product index over unit vectors (inner product = cosine).
-
-    Exact search below EXACT_LIMIT vectors, because an FAQ is small and exact is then fastest;
-    HNSW above it.
-    """
-    import faiss
-
-    if index_type == "auto":
-        index_type = "flat" if len(vectors) <= EXACT_LIMIT else "hnsw"
-    dim = vectors.shape[1]
-    if index_type == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif index_type == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
-    else:
-        raise AssistantError(f"unknown index type {index_type!r}; use flat, hnsw or auto")
-    index.add(vectors)
-    return index
-
-
-def index_kind(index) -> str:
-    return "hnsw" if type(index).__name__.startswith("IndexHNSW") else "flat"
 
 
 # --- staleness ------------------------------------------------------------------------------------
@@ -311,6 +284,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             "normalized": True,
             "metric": "inner_product",
             "index_type": index_kind(faiss_index),
+            "index_params": index_params(faiss_index),
             "max_tokens": int(embedder.max_tokens),
             "corpus": {
                 "root": str(corpus.root),
@@ -497,8 +471,6 @@ def load_index(directory: Path | str, attempts: int = 5) -> IndexData:
 
 
 def _load(directory: Path) -> IndexData:
-    import faiss
-
     manifest = read_manifest(directory)
     counts = manifest["counts"]
     if manifest["format_version"] != FORMAT_VERSION:
@@ -508,14 +480,10 @@ def _load(directory: Path) -> IndexData:
     check_files(directory, manifest)
     faiss_path = directory / "index.faiss"
     try:
-        # Memory-mapped where FAISS supports it: replicas share the page cache.
-        vectors = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except (RuntimeError, MemoryError):
-        try:
-            vectors = faiss.read_index(str(faiss_path))
-        except (RuntimeError, MemoryError) as exc:
-            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-            raise IndexFileError(f"{faiss_path} is damaged ({first}); rebuild with `assistant build`") from None
+        vectors = read_faiss(faiss_path)  # memory-mapped where FAISS allows
+    except (RuntimeError, MemoryError) as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise IndexFileError(f"{faiss_path} is damaged ({first}); {REBUILD}") from None
     if vectors.d != manifest["dimension"]:
         raise IndexFileError(
             f"{faiss_path} holds {vectors.d}-dimensional vectors but the manifest says "

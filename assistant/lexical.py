@@ -7,11 +7,13 @@ that keeps an absolute scale, which the answer-or-abstain decision needs (rank f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 _STEMMER = None
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
 
 
 def _stemmer():
@@ -25,7 +27,7 @@ def _stemmer():
 
 # English function words (the common NLTK list, plus modal verbs). bm25s's own list has 33 words
 # and keeps "what", "how", "can", "does", "my"... which every FAQ question contains.
-STOPWORDS = sorted(set("""
+STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have
 having he her here hers herself him himself his how i if in into is it its itself just me more most my
@@ -33,14 +35,20 @@ myself no nor not now of off on once only or other our ours ourselves out over o
 some such than that the their theirs them themselves then there these they this those through to too
 under until up very was we were what when where which while who whom why will with would you your
 yours yourself yourselves may might must shall also get got please
-""".split()))
+""".split())
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed word tokens with English stopwords removed."""
-    import bm25s
+    """Lower-cased, stemmed word tokens with English stopwords removed.
 
-    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=_stemmer(), return_ids=False, show_progress=False)
+    The same tokens as `bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=..., return_ids=False)`, without
+    its progress-bar and vocabulary machinery, which cost more than the tokenizing on a short query.
+    """
+    stopwords, stem = STOPWORDS, _stemmer().stemWords
+    words = [[w for w in _WORD.findall(text.lower()) if w not in stopwords] for text in texts]
+    unique = list(dict.fromkeys(w for row in words for w in row))
+    stemmed = dict(zip(unique, stem(unique)))
+    return [[stemmed[w] for w in row] for row in words]
 
 
 class LexicalIndex:

@@ -20,11 +20,58 @@ from .embed import Embedder
 from .errors import AssistantError, IndexFileError
 from .hit import Hit
 from .index import IndexData, View, build_index, load_index, read_manifest, staleness
+from .vector_index import search as search_vectors
 
 # Below this many vectors every vector is scored (exact); above, the best CANDIDATES per query are.
 FULL_SCAN = 20_000
 CANDIDATES = 512
 SIGNALS = ("question", "passage", "sentence", "centroid", "lexical")
+
+
+# View kinds as plain ints: comparing an array with an IntEnum member costs an enum lookup each time.
+_QUESTION, _PASSAGE, _SENTENCE, _CENTROID = (int(v) for v in (View.QUESTION, View.PASSAGE, View.SENTENCE,
+                                                              View.CENTROID))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each vector's score lands in a query's table of best scores per view and owner.
+
+    The table holds four blocks side by side: question groups, centroid groups, passage entries,
+    sentence entries; `slot[v]` is vector v's column. `by_group` lists entries group by group and
+    `group_starts` where each group begins in it, for a per-group maximum with one `reduceat`.
+    """
+
+    slot: np.ndarray
+    width: int
+    question: slice
+    centroid: slice
+    passage: slice
+    sentence: slice
+    by_group: np.ndarray
+    group_starts: np.ndarray
+
+    @classmethod
+    def of(cls, data: IndexData) -> _Layout:
+        groups, entries = data.group_count, len(data.entries)
+        offset = np.zeros(max(_QUESTION, _PASSAGE, _SENTENCE, _CENTROID) + 1, dtype=np.intp)
+        offset[[_QUESTION, _CENTROID, _PASSAGE, _SENTENCE]] = [0, groups, 2 * groups, 2 * groups + entries]
+        slot = offset[data.views["kind"]] + data.views["owner"]
+        by_group = np.argsort(data.group_of, kind="stable")
+        group_starts = np.flatnonzero(np.diff(data.group_of[by_group], prepend=-1))
+        return cls(slot, 2 * groups + 2 * entries, slice(0, groups), slice(groups, 2 * groups),
+                   slice(2 * groups, 2 * groups + entries), slice(2 * groups + entries, 2 * groups + 2 * entries),
+                   by_group, group_starts)
+
+
+@dataclass
+class _Evidence:
+    """The passage and sentence vectors one query found: ids, scores, kinds and owning entries."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    kinds: np.ndarray
+    owners: np.ndarray
 
 
 @dataclass
@@ -50,6 +97,7 @@ class Retriever:
         entry_index = {e.id: i for i, e in enumerate(data.entries)}
         for p_index, passage in enumerate(data.passages):
             self._passage_of.setdefault(entry_index[passage.entry_id], []).append(p_index)
+        self._layout = _Layout.of(data)
         self._lock = threading.Lock()
 
     # --- construction -----------------------------------------------------------------------------
@@ -197,45 +245,38 @@ class Retriever:
 
     def _score(self, queries: list[str]) -> _Scores:
         data, settings = self.data, self.settings
-        n_entries, n_groups = len(data.entries), data.group_count
         if settings.expand_acronyms:
             queries = [expand(q, data.acronyms) for q in queries]
         vectors = self.embedder.embed_queries(queries)
         total = data.vectors.ntotal
         depth = total if total <= FULL_SCAN else min(total, CANDIDATES)
         with self._lock:  # FAISS search on one index object from several threads: serialise
-            found_scores, found_ids = data.vectors.search(vectors, depth)
+            found_scores, found_ids = search_vectors(data.vectors, vectors, depth)
 
         n = len(queries)
+        layout = self._layout
         # Vectors not among the candidates score as the weakest candidate of their query.
         floor = np.where(found_ids >= 0, found_scores, np.inf).min(axis=1, keepdims=True)
         floor = np.where(np.isfinite(floor), floor, 0.0).astype(np.float32)
-        per_group = {View.QUESTION: np.repeat(floor, n_groups, 1), View.CENTROID: np.repeat(floor, n_groups, 1)}
-        per_entry = {View.PASSAGE: np.repeat(floor, n_entries, 1), View.SENTENCE: np.repeat(floor, n_entries, 1)}
+        # Each view's best vector per owner, all four views in one table (one scatter, not four).
+        table = np.repeat(floor, layout.width, 1)
         valid = found_ids >= 0
         rows = np.broadcast_to(np.arange(n)[:, None], found_ids.shape)[valid]
-        ids = found_ids[valid]
-        values = found_scores[valid]
-        kinds = data.views["kind"][ids]
-        owners = data.views["owner"][ids]
-        for kind, table in (*per_group.items(), *per_entry.items()):
-            mask = kinds == kind
-            np.maximum.at(table, (rows[mask], owners[mask]), values[mask])
+        np.maximum.at(table, (rows, layout.slot[found_ids[valid]]), found_scores[valid])
 
         group_of = data.group_of
         signals = {
-            "question": per_group[View.QUESTION][:, group_of],
-            "passage": per_entry[View.PASSAGE],
-            "sentence": per_entry[View.SENTENCE],
-            "centroid": per_group[View.CENTROID][:, group_of],
+            "question": table[:, layout.question][:, group_of],
+            "passage": table[:, layout.passage],
+            "sentence": table[:, layout.sentence],
+            "centroid": table[:, layout.centroid][:, group_of],
             "lexical": data.lexical.scores(queries, settings.lexical_saturation),
         }
         weights = settings.weights
         total_weight = sum(weights.values()) or 1.0
         own = sum(weights[name] * signals[name] for name in SIGNALS) / total_weight
         # Entries that answer the same question share their best evidence.
-        best_in_group = np.full((n, n_groups), -np.inf, dtype=np.float32)
-        np.maximum.at(best_in_group, (np.arange(n)[:, None], group_of[None, :]), own)
+        best_in_group = np.maximum.reduceat(own[:, layout.by_group], layout.group_starts, axis=1)
         fused = settings.group_share * best_in_group[:, group_of] + (1 - settings.group_share) * own
         return _Scores(fused, signals, [(found_scores[i], found_ids[i]) for i in range(n)])
 
@@ -251,34 +292,41 @@ class Retriever:
         k = min(k, len(fused))
         top = np.argpartition(-fused, k - 1)[:k]
         top = top[np.lexsort((top, -fused[top]))]  # by score, ties in corpus order
-        vector_scores, vector_ids = scores.rows[row]
+        evidence = self._evidence(*scores.rows[row])
         hits = []
         for rank, entry_index in enumerate(top.tolist(), start=1):
             hits.append(self._hit(entry_index, rank, float(fused[entry_index]),
                                   {name: round(float(v[row, entry_index]), 4) for name, v in scores.signals.items()},
-                                  vector_scores, vector_ids))
+                                  evidence))
         return hits
 
-    def _hit(self, entry_index: int, rank: int, score: float, signals: dict, vector_scores, vector_ids) -> Hit:
+    def _evidence(self, vector_scores: np.ndarray, vector_ids: np.ndarray) -> _Evidence:
+        """The passage and sentence vectors one query found, once per query rather than once per hit."""
+        views = self.data.views
+        valid = vector_ids >= 0
+        ids, found = vector_ids[valid], vector_scores[valid]
+        kinds = views["kind"][ids]
+        keep = (kinds == _PASSAGE) | (kinds == _SENTENCE)
+        ids = ids[keep]
+        return _Evidence(ids, found[keep], kinds[keep], views["owner"][ids])
+
+    def _hit(self, entry_index: int, rank: int, score: float, signals: dict, evidence: _Evidence) -> Hit:
         data = self.data
         entry = data.entries[entry_index]
         views = data.views
-        valid = vector_ids >= 0
-        ids, found = vector_ids[valid], vector_scores[valid]
-        all_kinds = views["kind"][ids]
-        mine = ((all_kinds == View.PASSAGE) | (all_kinds == View.SENTENCE)) & (views["owner"][ids] == entry_index)
-        mine_ids, mine_scores, kinds = ids[mine], found[mine], all_kinds[mine]
+        mine = evidence.owners == entry_index
+        mine_ids, mine_scores, kinds = evidence.ids[mine], evidence.scores[mine], evidence.kinds[mine]
 
         # The passage to show: the best-scoring passage vector of this entry (else the first).
         passage_ids = self._passage_of[entry_index]
         best_passage = passage_ids[0]
-        passage_rows = mine_ids[kinds == View.PASSAGE]
-        if len(passage_rows):
-            best_passage = int(views["start"][passage_rows[np.argmax(mine_scores[kinds == View.PASSAGE])]])
+        passage_mask = kinds == _PASSAGE
+        if passage_mask.any():
+            best_passage = int(views["start"][mine_ids[passage_mask][np.argmax(mine_scores[passage_mask])]])
         passage = data.passages[best_passage]
 
         # Highlights: the best sentence inside that passage, and any within 0.05 of it (at most 2).
-        sentence_mask = kinds == View.SENTENCE
+        sentence_mask = kinds == _SENTENCE
         spans = []
         if sentence_mask.any():
             s_rows, s_scores = mine_ids[sentence_mask], mine_scores[sentence_mask]
@@ -312,7 +360,9 @@ def _embedder(settings: Settings) -> Embedder:
 
 def _printable(text: str) -> str:
     """Control and format characters (NUL, escapes, bidi overrides) as spaces, whitespace collapsed."""
-    return " ".join("".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text).split())
+    if not text.isprintable():  # most questions are: skip the character-by-character pass
+        text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text)
+    return " ".join(text.split())
 
 
 def clean_query(query: str) -> str:

@@ -1,0 +1,112 @@
+"""The FAISS index: each type finds what exact search finds, survives save/load, and is memory-mapped."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from assistant import AssistantError, Retriever
+from assistant import retriever as retriever_module
+from assistant.index import build_index, load_index, read_manifest
+from assistant.vector_index import EXACT_LIMIT, choose_type, make_faiss_index, read, search
+
+
+def unit_vectors(n: int, seed: int, dim: int = 384) -> np.ndarray:
+    """Anisotropic random unit vectors: a shared direction plus decaying variances, like embeddings."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, dim)).astype(np.float32) * np.geomspace(1, 0.05, dim).astype(np.float32)
+    x[:, 0] += 2.0
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+
+
+def recall(truth: np.ndarray, found: np.ndarray) -> float:
+    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(truth, found)]))
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_each_index_type_finds_the_exact_neighbours(kind):
+    vectors, queries = unit_vectors(4000, seed=0), unit_vectors(50, seed=1)
+    index = make_faiss_index(vectors, kind)
+    _, found = search(index, queries, 10)
+    assert recall(exact_top(vectors, queries, 10), found) >= 0.95
+
+
+def test_hnsw_asked_for_more_than_its_search_effort_still_finds_them():
+    """FAISS does not raise efSearch to k by itself: asked for 512 with efSearch 16 it finds far fewer."""
+    vectors, queries = unit_vectors(4000, seed=2), unit_vectors(20, seed=3)
+    index = make_faiss_index(vectors, "hnsw")
+    index.hnsw.efSearch = 16
+    truth = exact_top(vectors, queries, 512)
+    _, plain = index.search(queries, 512)
+    _, found = search(index, queries, 512)
+    assert recall(truth, plain) < 0.9  # the trap
+    assert recall(truth, found) >= 0.95
+
+
+def test_a_full_scan_returns_every_vector_in_id_order():
+    vectors, queries = unit_vectors(500, seed=4), unit_vectors(3, seed=5)
+    scores, ids = search(make_faiss_index(vectors, "flat"), queries, 500)
+    assert (ids == np.arange(500)).all()
+    assert np.allclose(scores, queries @ vectors.T, atol=1e-5)
+
+
+def test_the_type_is_chosen_by_size():
+    assert choose_type(EXACT_LIMIT) == "flat" and choose_type(EXACT_LIMIT + 1) == "hnsw"
+    assert choose_type(10, "hnsw") == "hnsw"
+    with pytest.raises(AssistantError, match="unknown index type 'ivf'"):
+        choose_type(10, "ivf")
+    # Below FULL_SCAN the Retriever scores every vector, which only a flat index does exactly.
+    assert EXACT_LIMIT >= retriever_module.FULL_SCAN
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_round_trip_keeps_the_type_and_the_results(kind, small_corpus, tmp_path, embedder):
+    built = build_index(small_corpus, tmp_path / "index", embedder, kind)
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest["index_type"] == kind
+    assert manifest["index_params"]["exact_limit"] == EXACT_LIMIT
+    assert ("efSearch" in manifest["index_params"]) == (kind == "hnsw")
+    loaded = load_index(tmp_path / "index")
+    assert type(loaded.vectors).__name__ == {"flat": "IndexFlatIP", "hnsw": "IndexHNSWFlat"}[kind]
+    queries = embedder.embed(["Is the widget free?", "How do I reset it?"])
+    assert [a.tolist() for a in search(loaded.vectors, queries, 5)] == [
+        a.tolist() for a in search(built.vectors, queries, 5)]
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_an_index_is_read_memory_mapped(kind, tmp_path):
+    import faiss
+
+    path = tmp_path / f"{kind}.faiss"
+    faiss.write_index(make_faiss_index(unit_vectors(2000, seed=6), kind), str(path))
+    index = read(path)
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        assert str(path) in maps.read()
+    del index
+
+
+def test_the_candidate_path_finds_what_the_full_scan_finds(retriever, monkeypatch):
+    """A corpus too large for a full scan, simulated: the default FAQ with the cut-offs lowered."""
+    questions = [h.question for h in retriever.search("confidential VM", k=30)]  # every FAQ question
+    questions += ["is the swap file encrypted?", "vtpm secrets", "Do confidential VMs cost extra?"]
+    full = [retriever.search(q, k=5) for q in questions]
+    monkeypatch.setattr(retriever_module, "FULL_SCAN", 50)
+    monkeypatch.setattr(retriever_module, "CANDIDATES", 60)  # of 199 vectors
+    cut = [retriever.search(q, k=5) for q in questions]
+    assert [h[0].entry_id for h in cut] == [h[0].entry_id for h in full]
+
+
+def test_the_candidate_path_over_hnsw_finds_what_the_full_scan_finds(retriever, embedder, tmp_path, monkeypatch):
+    shutil.copytree(retriever.data.directory, tmp_path / "index")  # its vectors are re-used, not re-embedded
+    data = build_index(retriever.settings.corpus, tmp_path / "index", embedder, "hnsw")
+    assert data.manifest["counts"]["embedded"] == 0
+    approximate = Retriever(data, embedder, retriever.settings)
+    questions = [h.question for h in retriever.search("confidential VM", k=30)]
+    monkeypatch.setattr(retriever_module, "FULL_SCAN", 50)
+    monkeypatch.setattr(retriever_module, "CANDIDATES", 60)
+    assert [approximate.search(q, k=1)[0].entry_id for q in questions] == [
+        retriever.search(q, k=1)[0].entry_id for q in questions]
