@@ -22,9 +22,11 @@ from .hit import Hit
 from .index import IndexData, View, build_index, load_index, read_manifest, staleness
 from .vector_index import search as search_vectors
 
-# Below this many vectors every vector is scored (exact); above, the best CANDIDATES per query are.
+# Below this many vectors every vector is scored (exact); above, the entries owning the best CANDIDATES
+# vectors per query, and the LEXICAL_CANDIDATES best entries by BM25, are scored exactly.
 FULL_SCAN = 20_000
 CANDIDATES = 512
+LEXICAL_CANDIDATES = 32
 SIGNALS = ("question", "passage", "sentence", "centroid", "lexical")
 
 
@@ -50,6 +52,10 @@ class _Layout:
     sentence: slice
     by_group: np.ndarray
     group_starts: np.ndarray
+    entry_rows: np.ndarray  # passage and sentence vectors, entry by entry
+    entry_row_starts: np.ndarray  # where entry e's vectors begin in entry_rows (e + 1: where they end)
+    group_rows: np.ndarray  # question and centroid vectors, group by group
+    group_row_starts: np.ndarray
 
     @classmethod
     def of(cls, data: IndexData) -> _Layout:
@@ -59,9 +65,24 @@ class _Layout:
         slot = offset[data.views["kind"]] + data.views["owner"]
         by_group = np.argsort(data.group_of, kind="stable")
         group_starts = np.flatnonzero(np.diff(data.group_of[by_group], prepend=-1))
+        kinds, owners = data.views["kind"], data.views["owner"]
+        per_entry = np.flatnonzero((kinds == _PASSAGE) | (kinds == _SENTENCE))
+        per_group = np.flatnonzero((kinds == _QUESTION) | (kinds == _CENTROID))
+        entry_rows = per_entry[np.argsort(owners[per_entry], kind="stable")]
+        group_rows = per_group[np.argsort(owners[per_group], kind="stable")]
+        entry_row_starts = np.searchsorted(owners[entry_rows], np.arange(entries + 1))
+        group_row_starts = np.searchsorted(owners[group_rows], np.arange(groups + 1))
         return cls(slot, 2 * groups + 2 * entries, slice(0, groups), slice(groups, 2 * groups),
                    slice(2 * groups, 2 * groups + entries), slice(2 * groups + entries, 2 * groups + 2 * entries),
-                   by_group, group_starts)
+                   by_group, group_starts, entry_rows, entry_row_starts, group_rows, group_row_starts)
+
+    def rows_of(self, entries: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Every vector of the given entries and groups."""
+        return np.concatenate(
+            [self.entry_rows[self.entry_row_starts[e] : self.entry_row_starts[e + 1]] for e in entries.tolist()]
+            + [self.group_rows[self.group_row_starts[g] : self.group_row_starts[g + 1]] for g in groups.tolist()]
+            + [np.zeros(0, dtype=np.intp)]
+        )
 
 
 @dataclass
@@ -255,11 +276,13 @@ class Retriever:
 
         n = len(queries)
         layout = self._layout
-        # Vectors not among the candidates score as the weakest candidate of their query.
-        floor = np.where(found_ids >= 0, found_scores, np.inf).min(axis=1, keepdims=True)
-        floor = np.where(np.isfinite(floor), floor, 0.0).astype(np.float32)
+        lexical = data.lexical.scores(queries, settings.lexical_saturation)
+        if depth < total:
+            # Too many vectors to score them all: the candidates' entries are scored exactly on every
+            # view, and entries that are not candidates are left out (-inf), never given a made-up score.
+            found_scores, found_ids = self._rescore(vectors, found_ids, lexical)
         # Each view's best vector per owner, all four views in one table (one scatter, not four).
-        table = np.repeat(floor, layout.width, 1)
+        table = np.full((n, layout.width), -np.inf, dtype=np.float32)
         valid = found_ids >= 0
         rows = np.broadcast_to(np.arange(n)[:, None], found_ids.shape)[valid]
         np.maximum.at(table, (rows, layout.slot[found_ids[valid]]), found_scores[valid])
@@ -270,7 +293,7 @@ class Retriever:
             "passage": table[:, layout.passage],
             "sentence": table[:, layout.sentence],
             "centroid": table[:, layout.centroid][:, group_of],
-            "lexical": data.lexical.scores(queries, settings.lexical_saturation),
+            "lexical": lexical,
         }
         weights = settings.weights
         total_weight = sum(weights.values()) or 1.0
@@ -279,6 +302,36 @@ class Retriever:
         best_in_group = np.maximum.reduceat(own[:, layout.by_group], layout.group_starts, axis=1)
         fused = settings.group_share * best_in_group[:, group_of] + (1 - settings.group_share) * own
         return _Scores(fused, signals, [(found_scores[i], found_ids[i]) for i in range(n)])
+
+    def _rescore(self, vectors: np.ndarray, found_ids: np.ndarray,
+                 lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact scores of every vector of each query's candidate entries.
+
+        Candidates are the entries (and whole question groups) that own a vector among the FAISS
+        candidates, plus the best entries by BM25. Returns (scores, ids) padded with id -1.
+        """
+        data, layout = self.data, self._layout
+        kinds_of, owners_of, group_of = data.views["kind"], data.views["owner"], data.group_of
+        lexical_best = min(LEXICAL_CANDIDATES, lexical.shape[1])
+        per_query = []
+        for row in range(len(vectors)):
+            ids = found_ids[row][found_ids[row] >= 0]
+            kinds, owners = kinds_of[ids], owners_of[ids]
+            per_entry = (kinds == _PASSAGE) | (kinds == _SENTENCE)
+            by_lexicon = np.argpartition(-lexical[row], lexical_best - 1)[:lexical_best]
+            groups = np.unique(np.concatenate([owners[~per_entry], group_of[owners[per_entry]], group_of[by_lexicon]]))
+            entries = np.concatenate([layout.by_group[layout.group_starts[g] : _group_end(layout, g)]
+                                      for g in groups.tolist()] + [np.zeros(0, dtype=np.intp)])
+            candidate_rows = layout.rows_of(entries, groups)
+            with self._lock:
+                candidate_vectors = data.vectors.reconstruct_batch(candidate_rows)
+            per_query.append((candidate_vectors @ vectors[row], candidate_rows))
+        width = max(len(r) for _, r in per_query)
+        scores = np.full((len(vectors), width), -np.inf, dtype=np.float32)
+        ids = np.full((len(vectors), width), -1, dtype=np.int64)
+        for row, (values, rows) in enumerate(per_query):
+            scores[row, : len(rows)], ids[row, : len(rows)] = values, rows
+        return scores, ids
 
     @staticmethod
     def _blend(scores: _Scores, row: int, other: int) -> None:
@@ -292,6 +345,7 @@ class Retriever:
         k = min(k, len(fused))
         top = np.argpartition(-fused, k - 1)[:k]
         top = top[np.lexsort((top, -fused[top]))]  # by score, ties in corpus order
+        top = top[np.isfinite(fused[top])]  # entries left out of a candidate search
         evidence = self._evidence(*scores.rows[row])
         hits = []
         for rank, entry_index in enumerate(top.tolist(), start=1):
@@ -352,6 +406,10 @@ class Retriever:
 # The model reads at most 256 word pieces (about 1,000 characters of English); longer questions are
 # cut here so that tokenizing and BM25 stay cheap on absurd input (100,000 characters).
 MAX_QUERY_CHARS = 2000
+
+
+def _group_end(layout: _Layout, group: int) -> int:
+    return int(layout.group_starts[group + 1]) if group + 1 < len(layout.group_starts) else len(layout.by_group)
 
 
 def _embedder(settings: Settings) -> Embedder:

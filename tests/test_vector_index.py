@@ -110,3 +110,19 @@ def test_the_candidate_path_over_hnsw_finds_what_the_full_scan_finds(retriever, 
     monkeypatch.setattr(retriever_module, "CANDIDATES", 60)
     assert [approximate.search(q, k=1)[0].entry_id for q in questions] == [
         retriever.search(q, k=1)[0].entry_id for q in questions]
+
+
+def test_the_candidate_path_scores_candidates_exactly_and_still_abstains(retriever, monkeypatch):
+    """Above FULL_SCAN, candidate entries get their exact scores (no floor for unseen views), so the
+    top hits match the full scan score for score, and an off-topic question is still declined."""
+    questions = ["is the swap file encrypted?", "vtpm secrets", "change from PMK to CMK after creation"]
+    full = [retriever.search(q, k=3) for q in questions]
+    declined_full = retriever.answer("How do I make pancakes?")
+    monkeypatch.setattr(retriever_module, "FULL_SCAN", 50)
+    monkeypatch.setattr(retriever_module, "CANDIDATES", 20)  # of 199 vectors
+    cut = [retriever.search(q, k=3) for q in questions]
+    assert [[(h.entry_id, h.score, h.signals) for h in hits] for hits in cut] == [
+        [(h.entry_id, h.score, h.signals) for h in hits] for hits in full]
+    declined = retriever.answer("How do I make pancakes?")
+    assert not declined_full.found and not declined.found
+    assert declined.suggestions[0].score == declined_full.suggestions[0].score
