@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 
 from .cleaning import GlueSplitter, clean_lines, fix_mojibake
 from .errors import CorpusError
+from .jsonl import json_objects
 
 Line = tuple[int, str]  # (1-based line number in the original file, cleaned text)
 
@@ -181,15 +181,7 @@ def _table_record(row: dict, first: int, last: int, where: str) -> Record | None
 def parse_jsonl(text: str, where: str) -> list[Record]:
     """Parse JSONL rows with "question" and "answer" keys (optional "id", "url")."""
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{where}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise CorpusError(f"{where}:{number}: expected a JSON object with question and answer")
+    for number, row in json_objects(text, where, CorpusError, "question and answer"):
         record = _table_record(row, number, number, where)
         if record is None:
             raise CorpusError(f"{where}:{number}: a row needs non-empty 'question' and 'answer'")

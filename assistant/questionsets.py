@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .corpus import Entry
 from .errors import QuestionSetError
+from .jsonl import json_objects
 
 _QUERY_KEYS = ("query", "question")
 _EXPECTED_KEYS = ("expected", "relevant")
@@ -215,16 +215,8 @@ def _pick(row: dict, keys: tuple[str, ...]):
 
 def _parse_jsonl(text: str, path: Path) -> list[Question]:
     questions: list[Question] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    for number, row in json_objects(text, str(path), QuestionSetError, "query and expected"):
         where = f"{path}:{number}"
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise QuestionSetError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise QuestionSetError(f"{where}: expected a JSON object with query and expected")
         qid = next((str(row[k]) for k in _ID_KEYS if row.get(k) is not None), None)
         if "turns" in row:
             questions.extend(_conversation(row, where, number, qid))
