@@ -11,52 +11,47 @@ On disk (`index/`):
     lexical/         the BM25 index (bm25s: JSON + .npy)
     acronyms.json    abbreviations the corpus defines ("Platform-managed key (PMK)"), for expansion
 
-A build writes a complete new folder beside the old one and swaps it in with two renames, so a
-build that dies leaves the previous index in place; a lock file keeps two builds apart, and the next
-build removes what a killed one left behind.
+What is embedded is in `views.py`; how the folder is swapped in atomically and checked, in
+`folder.py`; the FAISS index itself, in `vector_index.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
 from .acronyms import find_acronyms
-from .chunking import Passage, chunk_entry, sentence_spans
+from .chunking import Passage, chunk_entry
 from .corpus import Corpus, Entry, corpus_files, fingerprint, load_corpus
 from .errors import IndexFileError
+from .folder import (  # noqa: F401  (check_files, file_table: part of this module's API)
+    MANIFEST,
+    REBUILD,
+    build_lock,
+    building,
+    check_files,
+    file_table,
+    manifest_bytes,
+    recover,
+    recover_unless_building,
+    remove_leftovers,
+)
+from .folder import swap_in as _swap_in  # a module global, so a test can stand in for it
 from .lexical import LexicalIndex
 from .vector_index import EXACT_LIMIT, index_kind, index_params, make_faiss_index  # noqa: F401
 from .vector_index import read as read_faiss
+from .views import VIEW_DTYPE, View, centroids, question_groups, view_texts  # noqa: F401
 
 FORMAT_VERSION = 3  # 2: acronyms.json; 3: the manifest records each file's size and sha256
-MANIFEST = "manifest.json"
-INDEX_FILES = frozenset({MANIFEST, "index.faiss", "views.npy", "entries.jsonl", "passages.jsonl", "lexical",
-                         "acronyms.json"})
-REBUILD = "rebuild with `assistant build`"
-VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
-
-
-class View(IntEnum):
-    """What a vector stands for. QUESTION and CENTROID are owned by a question group, PASSAGE and
-    SENTENCE by an entry."""
-
-    QUESTION = 0  # the question text
-    PASSAGE = 1  # question + one passage of the answer
-    SENTENCE = 2  # one sentence of the answer (start, end: its span in the answer)
-    CENTROID = 3  # the normalised mean of a group's passage vectors
 
 
 @dataclass
@@ -79,52 +74,6 @@ class IndexData:
         return int(self.group_of.max()) + 1 if len(self.group_of) else 0
 
 
-def _text_hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-def question_groups(entries: list[Entry]) -> np.ndarray:
-    """Group index per entry: entries with the same question (case and spacing aside) share one."""
-    keys: dict[str, int] = {}
-    return np.array([keys.setdefault(" ".join(e.question.lower().split()), len(keys)) for e in entries],
-                    dtype=np.int32)
-
-
-def view_texts(entries: list[Entry], passages: list[Passage], group_of: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The texts to embed (every view but centroids) and their view rows."""
-    texts, rows = [], []
-    seen_groups: set[int] = set()
-    for i, entry in enumerate(entries):
-        group = int(group_of[i])
-        if group not in seen_groups:
-            seen_groups.add(group)
-            texts.append(entry.question)
-            rows.append((View.QUESTION, group, 0, 0))
-    entry_index = {e.id: i for i, e in enumerate(entries)}
-    for p_index, passage in enumerate(passages):
-        entry = entries[entry_index[passage.entry_id]]
-        texts.append(f"{entry.question}\n{passage.text}")
-        rows.append((View.PASSAGE, entry_index[passage.entry_id], p_index, p_index))
-    for i, entry in enumerate(entries):
-        for start, end in sentence_spans(entry.answer):
-            sentence = entry.answer[start:end].strip()
-            if sentence:
-                texts.append(sentence)
-                rows.append((View.SENTENCE, i, start, end))
-    views = np.zeros(len(rows), dtype=VIEW_DTYPE)
-    for n, (row, text) in enumerate(zip(rows, texts)):
-        views[n] = (*row, _text_hash(text))
-    return texts, views
-
-
-def _centroids(vectors: np.ndarray, views: np.ndarray, group_of: np.ndarray, groups: int) -> np.ndarray:
-    passages = views["kind"] == View.PASSAGE
-    sums = np.zeros((groups, vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, group_of[views["owner"][passages]], vectors[passages])
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
-
-
 # --- staleness ------------------------------------------------------------------------------------
 
 
@@ -143,73 +92,6 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
 
 
 # --- build ----------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _build_lock(target: Path, wait: bool = True):
-    """Hold the lock that keeps builds of `target` apart. Yields False, without waiting, when `wait`
-    is off and a build holds it."""
-    import fcntl
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{target.name}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _recover(target: Path) -> None:
-    """Put back an index that a build killed between its two renames left aside (lock held)."""
-    if target.exists():
-        return
-    aside = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if aside:
-        os.replace(aside[-1], target)
-
-
-def _recover_unless_building(target: Path) -> None:
-    """`_recover` for a reader: only when no build holds the lock, since a running build may be
-    between its two renames at this moment."""
-    if target.exists() or not any(target.parent.glob(f".{target.name}.old-*")):
-        return
-    with contextlib.suppress(OSError), _build_lock(target, wait=False) as locked:
-        if locked:
-            _recover(target)
-
-
-def _remove_leftovers(target: Path) -> None:
-    """Remove the staging folders and set-aside indexes of builds that were killed (lock held)."""
-    leftovers = list(target.parent.glob(f".{target.name}.tmp-*"))
-    if target.exists():
-        leftovers += target.parent.glob(f".{target.name}.old-*")
-    for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _is_index_folder(folder: Path) -> bool:
-    """An index, even a damaged one (only index files in it), or an empty folder."""
-    return (folder / MANIFEST).exists() or all(p.name in INDEX_FILES or p.name.startswith(".")
-                                               for p in folder.iterdir())
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    if target.exists():
-        if not _is_index_folder(target):
-            raise IndexFileError(
-                f"{target} holds files that are not an index; give --index an empty or new folder"
-            )
-        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, aside)
-        os.replace(staging, target)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.replace(staging, target)
 
 
 def _reusable_vectors(target: Path, model: str) -> dict[int, np.ndarray]:
@@ -242,9 +124,9 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus)
     target = Path(target)
-    with _build_lock(target):
-        _recover(target)
-        _remove_leftovers(target)
+    with build_lock(target):
+        recover(target)
+        remove_leftovers(target)
         entries = corpus.entries
         passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
         group_of = question_groups(entries)
@@ -270,7 +152,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
         centroid_views = np.zeros(groups, dtype=VIEW_DTYPE)
         centroid_views["kind"] = View.CENTROID
         centroid_views["owner"] = np.arange(groups)
-        all_vectors = np.vstack([vectors, _centroids(vectors, views, group_of, groups)])
+        all_vectors = np.vstack([vectors, centroids(vectors, views, group_of, groups)])
         all_views = np.concatenate([views, centroid_views])
 
         faiss_index = make_faiss_index(all_vectors, index_type)
@@ -332,62 +214,6 @@ def _write(folder: Path, manifest, entries, passages, views, faiss_index, lexica
 # --- load -----------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(2**20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _data_files(folder: Path) -> dict[str, Path]:
-    """The index's files by relative path: every file but the manifest and hidden ones."""
-    files = {}
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if path.is_file() and rel.as_posix() != MANIFEST and not any(p.startswith(".") for p in rel.parts):
-            files[rel.as_posix()] = path
-    return files
-
-
-def file_table(folder: Path) -> dict[str, dict]:
-    """Size and sha256 of every file of an index folder but the manifest, by relative path."""
-    return {name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-            for name, path in sorted(_data_files(folder).items())}
-
-
-def check_files(directory: Path | str, manifest: dict) -> None:
-    """Check that every file of the index is the one its build wrote: same size, then same sha256.
-
-    Runs before FAISS, numpy or bm25s read anything: a damaged or edited file could otherwise make them
-    allocate memory its header claims (FAISS tries, on an edited size field), or read as wrong data.
-
-    Raises:
-        IndexFileError: naming the file that is missing, extra, truncated or changed.
-    """
-    directory = Path(directory)
-    recorded = manifest.get("files")
-    if not isinstance(recorded, dict) or not {"index.faiss", "views.npy", "entries.jsonl",
-                                              "passages.jsonl"} <= recorded.keys():
-        raise IndexFileError(f"{directory / MANIFEST} does not list the index files and their checksums; {REBUILD}")
-    on_disk = _data_files(directory)
-    for name in sorted(recorded.keys() | on_disk.keys()):
-        path, record = directory / name, recorded.get(name)
-        if name not in on_disk:
-            raise IndexFileError(f"{path} is missing; {REBUILD}")
-        if not isinstance(record, dict):
-            raise IndexFileError(f"{path} is not listed in {MANIFEST}, so it is not part of this index; remove "
-                                 f"it or {REBUILD}")
-        size = path.stat().st_size
-        if size != record.get("bytes"):
-            raise IndexFileError(
-                f"{path} has {size} bytes but {MANIFEST} says {record.get('bytes')}: it was truncated or "
-                f"changed after the build; {REBUILD}"
-            )
-        if _sha256(path) != record.get("sha256"):
-            raise IndexFileError(f"{path} was changed after the build (its sha256 differs from {MANIFEST}); {REBUILD}")
-
-
 def _read_jsonl(path: Path, expected: int, make) -> list:
     rows = []
     try:
@@ -423,24 +249,6 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def _manifest_bytes(directory: Path) -> bytes | None:
-    try:
-        return (directory / MANIFEST).read_bytes()
-    except OSError:
-        return None
-
-
-def _building(directory: Path) -> bool:
-    """True while a build of `directory` holds its lock."""
-    if not (directory.parent / f".{directory.name}.lock").exists():
-        return False
-    try:
-        with _build_lock(directory, wait=False) as locked:
-            return not locked
-    except OSError:
-        return False
-
-
 def load_index(directory: Path | str, attempts: int = 5) -> IndexData:
     """Load and cross-check an index folder.
 
@@ -453,16 +261,16 @@ def load_index(directory: Path | str, attempts: int = 5) -> IndexData:
             the file).
     """
     directory = Path(directory)
-    _recover_unless_building(directory)
+    recover_unless_building(directory)
     for attempt in range(1, attempts + 1):
-        before = _manifest_bytes(directory)
+        before = manifest_bytes(directory)
         try:
             data = _load(directory)
-            if _manifest_bytes(directory) == before:
+            if manifest_bytes(directory) == before:
                 return data
         except (IndexFileError, OSError) as exc:
-            swapped = _manifest_bytes(directory) != before
-            if attempt == attempts or not (swapped or _building(directory)):
+            swapped = manifest_bytes(directory) != before
+            if attempt == attempts or not (swapped or building(directory)):
                 if isinstance(exc, OSError):  # a file vanished or cannot be read
                     raise IndexFileError(f"{directory} cannot be read ({exc}); {REBUILD}") from None
                 raise
