@@ -229,30 +229,44 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_served(index: str | None = None, corpus: str | None = None,
+               n: int = CONVERSATIONS) -> tuple[LoadResult, list[str]]:
+    """The app in a process of its own, `n` conversations at once; returns the result and the turns
+    whose answer was not the session's own."""
     import tempfile
 
     from assistant import Retriever, Settings
 
+    convs = conversations(n)
+    # The reference answers come from this process, the served ones from the app's: neither can
+    # borrow the other's cached query vectors, and the app answers every question for the first time.
+    retriever = Retriever.load(index, corpus=corpus, settings=Settings.from_env())
+    expected = [expected_answers(retriever, c) for c in convs]
+    with tempfile.TemporaryDirectory() as scratch:
+        process, url = serve_in_subprocess(free_port(), Path(scratch) / "feedback.jsonl", Path(scratch) / "app.log",
+                                           index, corpus)
+        try:
+            result = run_load(url, convs)
+        finally:
+            stop(process)
+    return result, result.mismatches(expected)
+
+
+def measure(index: str | None = None, corpus: str | None = None, n: int = CONVERSATIONS) -> dict:
+    """The load run for `make bench`."""
+    result, wrong = run_served(index, corpus, n)
+    return {"conversations": n, "errors": len(result.errors), "mismatches": len(wrong),
+            "p50_ms": round(result.percentile(50) * 1000), "p95_ms": round(result.percentile(95) * 1000),
+            "markdown": result.markdown(len(wrong))}
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=CONVERSATIONS, help="how many at once (default 50)")
     parser.add_argument("--corpus", help="FAQ folder (default: corpus/)")
     parser.add_argument("--index", help="index folder (default: index/, built when missing)")
     args = parser.parse_args(argv)
-
-    convs = conversations(args.conversations)
-    # The reference answers come from this process, the served ones from the app's: neither can
-    # borrow the other's cached query vectors, and the app answers every question for the first time.
-    retriever = Retriever.load(args.index, corpus=args.corpus, settings=Settings.from_env())
-    expected = [expected_answers(retriever, c) for c in convs]
-    with tempfile.TemporaryDirectory() as scratch:
-        process, url = serve_in_subprocess(free_port(), Path(scratch) / "feedback.jsonl", Path(scratch) / "app.log",
-                                           args.index, args.corpus)
-        try:
-            result = run_load(url, convs)
-        finally:
-            stop(process)
-    wrong = result.mismatches(expected)
+    result, wrong = run_served(args.index, args.corpus, args.conversations)
     print(result.markdown(len(wrong)))
     for problem in result.errors[:5] + wrong[:5]:
         print(f"- {problem}", file=sys.stderr)
