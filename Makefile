@@ -36,6 +36,7 @@ eval: venv
 	$(VENV)/bin/assistant eval eval/azure_dev_questions.jsonl --compare default dense
 	$(VENV)/bin/assistant eval eval/azure_dev_followups.jsonl --compare default dense
 	$(VENV)/bin/assistant eval eval/stackfaq/queries.jsonl --corpus eval/stackfaq/faq.jsonl --compare default dense
+	$(VENV)/bin/assistant eval eval/azure_extra_questions.jsonl --compare default dense
 
 lint: venv
 	$(VENV)/bin/ruff check assistant tests app.py benchmarks
