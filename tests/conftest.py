@@ -60,3 +60,30 @@ def small_corpus(tmp_path) -> Path:
     folder.mkdir()
     shutil.copy(DATA / "faq.md", folder / "faq.md")
     return folder
+
+
+@pytest.fixture(scope="session")
+def small_faq(tmp_path_factory) -> Path:
+    """A folder with the Markdown test FAQ, shared by the session: do not change it."""
+    folder = tmp_path_factory.mktemp("faq") / "corpus"
+    folder.mkdir()
+    shutil.copy(DATA / "faq.md", folder / "faq.md")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_index(small_faq, embedder, tmp_path_factory) -> Path:
+    """A good index of `small_faq`, built once: copy it (`index_copy`) before changing it."""
+    from assistant.index import build_index
+
+    target = tmp_path_factory.mktemp("pristine") / "index"
+    build_index(small_faq, target, embedder)
+    return target
+
+
+@pytest.fixture
+def index_copy(small_index, tmp_path) -> Path:
+    """A private copy of `small_index`, to damage."""
+    target = tmp_path / "index"
+    shutil.copytree(small_index, target)
+    return target

@@ -4,43 +4,35 @@ the fix, before FAISS or numpy read it; `Retriever.load(rebuild="auto")` rebuild
 
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT
+from conftest import ROOT
 
 from assistant import IndexFileError, Retriever
 from assistant.cli import main
-from assistant.index import MANIFEST, build_index, file_table, load_index
+from assistant.index import MANIFEST, file_table, load_index
 
 COST = "How much does the widget cost?"
 
 
-@pytest.fixture(scope="module")
-def faq(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("faq") / "corpus"
-    folder.mkdir()
-    shutil.copy(DATA / "faq.md", folder / "faq.md")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def pristine(faq, embedder, tmp_path_factory):
-    target = tmp_path_factory.mktemp("pristine") / "index"
-    build_index(faq, target, embedder)
-    return target
+@pytest.fixture
+def faq(small_faq):
+    return small_faq
 
 
 @pytest.fixture
-def index(pristine, tmp_path):
+def pristine(small_index):
+    return small_index
+
+
+@pytest.fixture
+def index(index_copy):
     """A private copy of a good index, to damage."""
-    target = tmp_path / "index"
-    shutil.copytree(pristine, target)
-    return target
+    return index_copy
 
 
 def edit_manifest(index, change):

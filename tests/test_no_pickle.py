@@ -6,14 +6,13 @@ import json
 import os
 import pickle
 import re
-import shutil
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT
+from conftest import ROOT
 
 from assistant import IndexFileError, Retriever
-from assistant.index import MANIFEST, build_index, file_table, load_index
+from assistant.index import MANIFEST, file_table, load_index
 
 PICKLE_USE = re.compile(
     r"\bimport\s+(c?pickle|_pickle|dill|cloudpickle|joblib|shelve|marshal)\b"
@@ -44,21 +43,10 @@ def test_every_numpy_load_in_the_package_refuses_pickle():
     assert calls and all("allow_pickle=False" in line for _, line in calls), calls
 
 
-@pytest.fixture(scope="module")
-def pristine(embedder, tmp_path_factory):
-    corpus = tmp_path_factory.mktemp("faq") / "corpus"
-    corpus.mkdir()
-    shutil.copy(DATA / "faq.md", corpus / "faq.md")
-    target = tmp_path_factory.mktemp("pristine") / "index"
-    build_index(corpus, target, embedder)
-    return target
-
-
 @pytest.fixture
-def index(pristine, tmp_path):
-    target = tmp_path / "index"
-    shutil.copytree(pristine, target)
-    return target
+def index(index_copy):
+    """A private copy of a good index, to plant pickles in."""
+    return index_copy
 
 
 def test_the_index_holds_no_pickle(index):
