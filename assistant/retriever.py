@@ -76,6 +76,12 @@ class _Layout:
                    slice(2 * groups, 2 * groups + entries), slice(2 * groups + entries, 2 * groups + 2 * entries),
                    by_group, group_starts, entry_rows, entry_row_starts, group_rows, group_row_starts)
 
+    def members(self, groups: np.ndarray) -> np.ndarray:
+        """The entries of the given question groups."""
+        ends = np.append(self.group_starts[1:], len(self.by_group))
+        return np.concatenate([self.by_group[self.group_starts[g] : ends[g]] for g in groups.tolist()]
+                              + [np.zeros(0, dtype=np.intp)])
+
     def rows_of(self, entries: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Every vector of the given entries and groups."""
         return np.concatenate(
@@ -142,12 +148,9 @@ class Retriever:
             IndexFileError: rebuild="never" and the index is missing, stale or damaged.
             CorpusError: a build was needed and the corpus cannot be read.
         """
-        settings = (settings or Settings.from_env()).replace(index=index, corpus=corpus, model=model)
         if rebuild not in ("auto", "never", "always"):
             raise AssistantError(f"rebuild must be auto, never or always, not {rebuild!r}")
-        if embedder is not None:  # a shared, already loaded model decides which model is used
-            settings = settings.replace(model=embedder.name)
-        embedder = embedder or _embedder(settings)
+        settings, embedder = _prepare(settings, index, corpus, model, embedder)
         reason = "asked to rebuild" if rebuild == "always" else None
         if reason is None:
             try:
@@ -170,10 +173,7 @@ class Retriever:
               model: str | None = None, settings: Settings | None = None, embedder: Embedder | None = None,
               progress=None) -> Retriever:
         """Build (or refresh) the index from the corpus, re-embedding only texts that changed."""
-        settings = (settings or Settings.from_env()).replace(index=index, corpus=corpus, model=model)
-        if embedder is not None:  # a shared, already loaded model decides which model is used
-            settings = settings.replace(model=embedder.name)
-        embedder = embedder or _embedder(settings)
+        settings, embedder = _prepare(settings, index, corpus, model, embedder)
         data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
         return cls(data, embedder, settings)
 
@@ -194,14 +194,10 @@ class Retriever:
 
     def batch_search(self, queries: list[str], k: int | None = None) -> list[list[Hit]]:
         """`search` for many queries at once: one batched forward pass of the model."""
-        k = self.settings.top_k if k is None else k
-        if k < 1:
-            raise AssistantError(f"k must be at least 1, got {k}")
+        k = self._checked_k(k)
         queries = [clean_query(q) for q in queries]
         results: list[list[Hit]] = []
-        chunk = max(1, 2**22 // max(1, len(self.entries)))  # bound memory on very large corpora
-        for start in range(0, len(queries), chunk):
-            part = queries[start : start + chunk]
+        for part in self._chunks(queries):
             scores = self._score(part)
             results.extend(self._hits(scores, row, k) for row in range(len(part)))
         return results
@@ -224,21 +220,25 @@ class Retriever:
                      k: int | None = None) -> list[Answer]:
         """`answer` for many questions (each with its own history), batched."""
         histories = [[] for _ in questions] if histories is None else histories
-        k = self.settings.top_k if k is None else k
-        if k < 1:
-            raise AssistantError(f"k must be at least 1, got {k}")
+        k = self._checked_k(k)
         if len(histories) != len(questions):
             raise AssistantError(f"{len(questions)} questions but {len(histories)} histories; give one per question")
         if any(isinstance(h, str) for h in histories):
             raise AssistantError("a history is a list of earlier questions, not one string")
-        searched = [resolve_follow_up(q, h) for q, h in zip(questions, histories)]
+        cleaned = [clean_query(q) for q in questions]
+        parts = zip(self._chunks(questions), self._chunks(cleaned), self._chunks(histories))
+        return [answer for part in parts for answer in self._answer_part(*part, k)]
+
+    def _answer_part(self, questions: list[str], cleaned: list[str], histories: list[list[str]],
+                     k: int) -> list[Answer]:
+        searched = [resolve_follow_up(q, h) for q, h in zip(cleaned, histories)]
         # A follow-up is searched on its own and joined to its context, and the two scores are
         # averaged. It asks for something new, so the entry that answered its context is left out.
         follow_ups = [row for row, s in enumerate(searched) if s.context_query]
-        texts = [s.query for s in searched]
-        texts += [searched[row].context_query for row in follow_ups]
-        texts += [searched[row].context for row in follow_ups]
-        scores = self._score([clean_query(t) for t in texts])
+        texts = list(cleaned)
+        texts += [clean_query(searched[row].context_query) for row in follow_ups]
+        texts += [clean_query(searched[row].context) for row in follow_ups]
+        scores = self._score(texts)
         n, m = len(searched), len(follow_ups)
         for i, row in enumerate(follow_ups):
             self._blend(scores, row, n + i)
@@ -248,12 +248,25 @@ class Retriever:
         answers = []
         for row, (question, resolved) in enumerate(zip(questions, searched)):
             hits = self._hits(scores, row, max(k, 3))
-            answers.append(decide(question, resolved, hits, self.settings, k, self._length_note(question)))
+            note = self._length_note(question, cleaned[row])
+            answers.append(decide(question, resolved, hits, self.settings, k, note))
         return answers
 
-    def _length_note(self, question: str) -> str | None:
+    def _checked_k(self, k: int | None) -> int:
+        k = self.settings.top_k if k is None else k
+        if k < 1:
+            raise AssistantError(f"k must be at least 1, got {k}")
+        return k
+
+    def _chunks(self, items: list) -> list[list]:
+        """`items` in runs scored at once: a (questions × entries) table per signal must stay small
+        on very large corpora."""
+        size = max(1, 2**22 // max(1, len(self.entries)))
+        return [items[start : start + size] for start in range(0, len(items), size)]
+
+    def _length_note(self, question: str, read: str) -> str | None:
+        """A note when `question` (read as `read`, cleaned) was too long to be read whole."""
         limit = self.embedder.max_tokens - 2  # [CLS] and [SEP] take two
-        read = clean_query(question)
         # No character makes more than 3 word pieces (a Korean syllable: its three jamo), measured
         # over all of Unicode with the bundled tokenizer: short questions need no count.
         if 3 * len(read) > limit and self.embedder.count_tokens(read) > limit:
@@ -320,9 +333,7 @@ class Retriever:
             per_entry = (kinds == _PASSAGE) | (kinds == _SENTENCE)
             by_lexicon = np.argpartition(-lexical[row], lexical_best - 1)[:lexical_best]
             groups = np.unique(np.concatenate([owners[~per_entry], group_of[owners[per_entry]], group_of[by_lexicon]]))
-            entries = np.concatenate([layout.by_group[layout.group_starts[g] : _group_end(layout, g)]
-                                      for g in groups.tolist()] + [np.zeros(0, dtype=np.intp)])
-            candidate_rows = layout.rows_of(entries, groups)
+            candidate_rows = layout.rows_of(layout.members(groups), groups)
             with self._lock:
                 candidate_vectors = data.vectors.reconstruct_batch(candidate_rows)
             per_query.append((candidate_vectors @ vectors[row], candidate_rows))
@@ -408,8 +419,13 @@ class Retriever:
 MAX_QUERY_CHARS = 2000
 
 
-def _group_end(layout: _Layout, group: int) -> int:
-    return int(layout.group_starts[group + 1]) if group + 1 < len(layout.group_starts) else len(layout.by_group)
+def _prepare(settings: Settings | None, index, corpus, model, embedder: Embedder | None) -> tuple[Settings, Embedder]:
+    """The settings (`Settings.from_env()` unless given, then the arguments that are not None) and
+    the embedder: the one given, whose model then decides `settings.model`, or a new one."""
+    settings = (settings or Settings.from_env()).replace(index=index, corpus=corpus, model=model)
+    if embedder is not None:
+        return settings.replace(model=embedder.name), embedder
+    return settings, _embedder(settings)
 
 
 def _embedder(settings: Settings) -> Embedder:
