@@ -24,6 +24,9 @@ class Answer:
         ambiguous: two different entries are nearly tied: ask "did you mean ...?".
         context: for a follow-up, the earlier question it was read with.
         note: something the user should know (e.g. a long question was shortened).
+        ranking: every entry considered, best first, whether the FAQ answers or not (what
+            `assistant eval` ranks); not part of `to_dict()`, whose `hits` and `suggestions` say
+            what a user is shown.
     """
 
     question: str
@@ -33,6 +36,7 @@ class Answer:
     ambiguous: bool = False
     context: str | None = None
     note: str | None = None
+    ranking: list[Hit] = field(default_factory=list, repr=False)
 
     @property
     def best(self) -> Hit | None:
@@ -62,13 +66,14 @@ def decide(question: str, resolved: Resolved, hits: list[Hit], settings: Setting
     """
     context = resolved.context if resolved.context_query else None
     if not hits or hits[0].score < settings.min_score:
-        return Answer(question, False, [], suggestions=_distinct_questions(hits)[:3], context=context, note=note)
+        return Answer(question, False, [], suggestions=_distinct_questions(hits)[:3], context=context, note=note,
+                      ranking=hits)
     top = hits[0]
     rivals = [h for h in _distinct_questions(hits)[1:] if h.score >= settings.min_score
               and top.score - h.score < settings.ambiguity_margin]
     ambiguous = bool(rivals)
     return Answer(question, True, hits[:k], suggestions=[top, rivals[0]] if ambiguous else [],
-                  ambiguous=ambiguous, context=context, note=note)
+                  ambiguous=ambiguous, context=context, note=note, ranking=hits)
 
 
 def _distinct_questions(hits: list[Hit]) -> list[Hit]:

@@ -1,8 +1,8 @@
 """Run a question set through a Retriever: per-question results and metrics, in a `Report`.
 
 Questions are answered in batches with `Retriever.batch_answer` (each turn of a conversation with the
-earlier turns as its history), the same code path as chat. Ranking metrics need the ranking even
-where the assistant declined to answer: those questions are ranked again with the threshold off.
+earlier turns as its history), the same code path as chat. Ranking metrics use `Answer.ranking`,
+which is kept where the assistant declined to answer too.
 """
 
 from __future__ import annotations
@@ -235,8 +235,6 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
     questions = questions.resolve(retriever.entries)
     items = questions.questions
     depth = max([k, 3, *(len(q.relevant) for q in items)])
-    # With the threshold off, every question gets its ranking, answered or not.
-    ranker = retriever.with_settings(min_score=float("-inf"))
     question_of = {e.id: e.question for e in retriever.entries}
     results: list[QuestionResult] = []
     outcomes: list[Outcome] = []
@@ -244,13 +242,10 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
         part = items[start : start + BATCH]
         texts, histories = [q.query for q in part], [list(q.history) for q in part]
         answers = retriever.batch_answer(texts, histories, k=depth)
-        declined = [i for i, a in enumerate(answers) if not a.found]
-        ranked = {}
-        if declined:
-            again = ranker.batch_answer([texts[i] for i in declined], [histories[i] for i in declined], k=depth)
-            ranked = {i: a.hits or a.suggestions for i, a in zip(declined, again)}
-        for i, (question, answer) in enumerate(zip(part, answers)):
-            hits = [RankedHit(h.entry_id, h.question, h.score) for h in ranked.get(i, answer.hits)]
+        for question, answer in zip(part, answers):
+            # The ranking is kept whether or not the assistant answered, so ranking metrics count
+            # every in-scope question.
+            hits = [RankedHit(h.entry_id, h.question, h.score) for h in answer.ranking[:depth]]
             outcome = Outcome(tuple(h.entry_id for h in hits), frozenset(question.relevant), answer.found,
                               follow_up=bool(question.history), top_score=hits[0].score if hits else None)
             outcomes.append(outcome)
