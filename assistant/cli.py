@@ -35,35 +35,33 @@ def _progress(done: int, total: int) -> None:
         print(f"\rembedding {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+def _warn(manifest: dict) -> None:
+    """The corpus warnings the index was built with (files skipped, and why), on stderr."""
+    for warning in manifest.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _load(args: argparse.Namespace, settings: Settings | None = None):
     from .retriever import Retriever
 
     rebuild = "never" if getattr(args, "no_build", False) else "auto"
     retriever = Retriever.load(settings=settings or _settings(args), rebuild=rebuild, progress=_progress)
-    for warning in retriever.data.manifest.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+    _warn(retriever.data.manifest)
     return retriever
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .embed import Embedder
-    from .index import build_index, check_files, read_manifest, staleness
+    from .index import open_current
+    from .retriever import Retriever
 
     settings = _settings(args)
-    if not args.force:
-        try:
-            manifest = read_manifest(settings.index)
-            reason = staleness(manifest, settings.corpus, settings.model)
-            check_files(settings.index, manifest)  # a damaged index is not up to date
-        except AssistantError as exc:
-            reason = str(exc)
-        if reason is None and args.index_type is None:
+    if not args.force and args.index_type is None:
+        current, _ = open_current(settings.index, settings.corpus, settings.model)  # damaged is not current
+        if current is not None:
             print(f"index at {settings.index} is up to date with {settings.corpus}; nothing to do (--force rebuilds)")
             return 0
-    embedder = Embedder(settings.model, settings.device, settings.batch_size)
-    data = build_index(settings.corpus, settings.index, embedder, settings.index_type, _progress)
-    for warning in data.manifest.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+    data = Retriever.build(settings=settings, progress=_progress).data
+    _warn(data.manifest)
     counts = data.manifest["counts"]
     print(
         f"indexed {counts['entries']} entries ({counts['passages']} passages, {counts['vectors']} vectors; "
@@ -117,18 +115,14 @@ def format_answer(answer) -> str:
 def _entries(args: argparse.Namespace):
     """The FAQ's entries: from a current index without loading the model (Retriever.load loads it to
     check its dimension against the index), else as `_load` gives them."""
-    from .index import load_index, read_manifest, staleness
+    from .index import open_current
 
     settings = _settings(args)
-    try:
-        if staleness(read_manifest(settings.index), settings.corpus, settings.model) is None:
-            data = load_index(settings.index)
-            for warning in data.manifest.get("warnings", []):
-                print(f"warning: {warning}", file=sys.stderr)
-            return data.entries
-    except AssistantError:
-        pass
-    return _load(args).entries
+    data, _ = open_current(settings.index, settings.corpus, settings.model)
+    if data is None:
+        return _load(args).entries
+    _warn(data.manifest)
+    return data.entries
 
 
 def cmd_questions(args: argparse.Namespace) -> int:

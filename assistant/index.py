@@ -91,6 +91,16 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
     return None
 
 
+def open_current(directory: Path | str, corpus: Path | str | None, model: str) -> tuple[IndexData | None, str | None]:
+    """The index at `directory` if it is current for `corpus` and `model` and whole: (data, None);
+    otherwise (None, why not)."""
+    try:
+        reason = staleness(read_manifest(Path(directory)), corpus, model)
+        return (load_index(directory), None) if reason is None else (None, reason)
+    except IndexFileError as exc:
+        return None, str(exc)
+
+
 # --- build ----------------------------------------------------------------------------------------
 
 

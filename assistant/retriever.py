@@ -19,7 +19,7 @@ from .conversation import resolve_follow_up
 from .embed import Embedder
 from .errors import AssistantError, IndexFileError
 from .hit import Hit
-from .index import IndexData, View, build_index, load_index, read_manifest, staleness
+from .index import IndexData, View, build_index, open_current
 from .vector_index import search as search_vectors
 
 # Below this many vectors every vector is scored (exact); above, the entries owning the best CANDIDATES
@@ -151,16 +151,11 @@ class Retriever:
         if rebuild not in ("auto", "never", "always"):
             raise AssistantError(f"rebuild must be auto, never or always, not {rebuild!r}")
         settings, embedder = _prepare(settings, index, corpus, model, embedder)
-        reason = "asked to rebuild" if rebuild == "always" else None
-        if reason is None:
-            try:
-                reason = staleness(read_manifest(settings.index), settings.corpus, settings.model)
-                data = load_index(settings.index) if reason is None else None
-                if data is not None and embedder.dimension != data.vectors.d:
-                    reason = (f"its vectors have {data.vectors.d} dimensions but the model {settings.model} "
-                              f"gives {embedder.dimension}")
-            except IndexFileError as exc:
-                reason, data = str(exc), None
+        data, reason = (None, "asked to rebuild") if rebuild == "always" else open_current(
+            settings.index, settings.corpus, settings.model)
+        if data is not None and embedder.dimension != data.vectors.d:
+            data, reason = None, (f"its vectors have {data.vectors.d} dimensions but the model {settings.model} "
+                                  f"gives {embedder.dimension}")
         if reason is not None:
             if rebuild == "never":
                 fix = "" if "assistant build" in reason else "; rebuild with `assistant build`"

@@ -155,7 +155,6 @@ def test_duplicate_questions_are_kept_distinct(corpus):
 @pytest.fixture
 def shared_model(embedder, monkeypatch):
     """The CLI builds with the session's model instead of loading it again."""
-    monkeypatch.setattr("assistant.embed.Embedder", lambda *args, **kwargs: embedder)
     monkeypatch.setattr("assistant.retriever._embedder", lambda settings: embedder)
 
 

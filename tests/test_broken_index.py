@@ -208,7 +208,6 @@ def test_a_manifest_listing_files_outside_the_index_reads_nothing_there(index, t
 
 
 def test_a_damaged_index_is_rebuilt_by_assistant_build(index, faq, embedder, monkeypatch, capsys):
-    monkeypatch.setattr("assistant.embed.Embedder", lambda *args, **kwargs: embedder)
     monkeypatch.setattr("assistant.retriever._embedder", lambda settings: embedder)
     paths = ["--corpus", str(faq), "--index", str(index)]
     truncate(index / "index.faiss", 0.5)
