@@ -231,13 +231,13 @@ def _read_jsonl(path: Path, expected: int, make) -> list:
             for line in handle:
                 rows.append(make(json.loads(line)))
     except FileNotFoundError:
-        raise IndexFileError(f"{path} is missing; rebuild with `assistant build`") from None
+        raise IndexFileError(f"{path} is missing; {REBUILD}") from None
     except (json.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError, UnicodeDecodeError) as exc:
         where = f"{path}:{len(rows) + 1}"
-        raise IndexFileError(f"{where} is damaged ({exc}); rebuild with `assistant build`") from None
+        raise IndexFileError(f"{where} is damaged ({exc}); {REBUILD}") from None
     if len(rows) != expected:
         raise IndexFileError(
-            f"{path} has {len(rows)} rows but the manifest says {expected}; rebuild with `assistant build`"
+            f"{path} has {len(rows)} rows but the manifest says {expected}; {REBUILD}"
         )
     return rows
 
@@ -249,13 +249,13 @@ def read_manifest(directory: Path) -> dict:
     except FileNotFoundError:
         raise IndexFileError(f"no index at {directory} (no {MANIFEST}); build one with `assistant build`") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexFileError(f"{path} is not valid JSON ({exc}); rebuild with `assistant build`") from None
+        raise IndexFileError(f"{path} is not valid JSON ({exc}); {REBUILD}") from None
     if not isinstance(manifest, dict):
-        raise IndexFileError(f"{path} is not a JSON object; rebuild with `assistant build`")
+        raise IndexFileError(f"{path} is not a JSON object; {REBUILD}")
     required = {"format_version": int, "model": str, "dimension": int, "counts": dict}
     for key, kind in required.items():
         if not isinstance(manifest.get(key), kind):
-            raise IndexFileError(f"{path}: '{key}' is missing or wrong; rebuild with `assistant build`")
+            raise IndexFileError(f"{path}: '{key}' is missing or wrong; {REBUILD}")
     return manifest
 
 
@@ -305,27 +305,27 @@ def _load(directory: Path) -> IndexData:
     if vectors.d != manifest["dimension"]:
         raise IndexFileError(
             f"{faiss_path} holds {vectors.d}-dimensional vectors but the manifest says "
-            f"{manifest['dimension']}; rebuild with `assistant build`"
+            f"{manifest['dimension']}; {REBUILD}"
         )
     if vectors.ntotal != counts.get("vectors"):
         raise IndexFileError(
             f"{faiss_path} holds {vectors.ntotal} vectors but the manifest says {counts.get('vectors')}; "
-            "rebuild with `assistant build`"
+            f"{REBUILD}"
         )
     try:
         views = np.load(directory / "views.npy", allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise IndexFileError(f"{directory / 'views.npy'} is missing or damaged ({exc}); rebuild") from None
+        raise IndexFileError(f"{directory / 'views.npy'} is missing or damaged ({exc}); {REBUILD}") from None
     if views.dtype != VIEW_DTYPE or len(views) != vectors.ntotal:
-        raise IndexFileError(f"{directory / 'views.npy'} does not match index.faiss; rebuild with `assistant build`")
+        raise IndexFileError(f"{directory / 'views.npy'} does not match index.faiss; {REBUILD}")
     entries = _read_jsonl(directory / "entries.jsonl", counts.get("entries", -1), Entry.from_dict)
     passages = _read_jsonl(directory / "passages.jsonl", counts.get("passages", -1), lambda r: Passage(**r))
     try:
         lexical = LexicalIndex.load(directory / "lexical")
     except (OSError, ValueError, KeyError, TypeError, EOFError, json.JSONDecodeError) as exc:
-        raise IndexFileError(f"{directory / 'lexical'} is missing or damaged ({exc}); rebuild") from None
+        raise IndexFileError(f"{directory / 'lexical'} is missing or damaged ({exc}); {REBUILD}") from None
     if lexical.size != len(entries):
-        raise IndexFileError(f"{directory / 'lexical'} covers {lexical.size} entries, not {len(entries)}; rebuild")
+        raise IndexFileError(f"{directory / 'lexical'} covers {lexical.size} entries, not {len(entries)}; {REBUILD}")
     # Files that each passed their checksum but disagree with one another (a hand-edited manifest).
     entry_ids = {e.id for e in entries}
     if len(entry_ids) != len(entries) or {p.entry_id for p in passages} != entry_ids:

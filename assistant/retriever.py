@@ -19,7 +19,7 @@ from .conversation import resolve_follow_up
 from .embed import Embedder
 from .errors import AssistantError, IndexFileError
 from .hit import Hit
-from .index import IndexData, View, build_index, open_current
+from .index import REBUILD, IndexData, View, build_index, open_current
 from .vector_index import search as search_vectors
 
 # Below this many vectors every vector is scored (exact); above, the entries owning the best CANDIDATES
@@ -158,7 +158,7 @@ class Retriever:
                                   f"gives {embedder.dimension}")
         if reason is not None:
             if rebuild == "never":
-                fix = "" if "assistant build" in reason else "; rebuild with `assistant build`"
+                fix = "" if REBUILD in reason else f"; {REBUILD}"
                 raise IndexFileError(f"index at {settings.index} cannot be used: {reason}{fix}")
             data = build_index(settings.corpus, settings.index, embedder, settings.index_type, progress)
         return cls(data, embedder, settings)
