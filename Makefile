@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test venv index bench eval lint clean
+.PHONY: run test test-fast venv index bench eval lint clean
 
 # torch goes first and pinned: the pin takes the CPU build on this machine, whereas letting
 # sentence-transformers pull an unpinned torch downloads a multi-GB CUDA build.
@@ -26,6 +26,10 @@ run: index
 
 test: index
 	$(PY) -m pytest
+
+# The edit loop: everything but the slow tests (subprocesses, load, killed builds, browsers), ~1 minute.
+test-fast: index
+	$(PY) -m pytest -m "not slow and not browser" -q
 
 bench: index
 	$(PY) -m benchmarks.run

@@ -11,16 +11,16 @@ Every answer is a passage taken word for word from the FAQ, with a citation to w
 Heavy libraries (torch, sentence-transformers, FAISS) load on first use, not on import.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .answer import Answer
-from .chunking import Passage
-from .config import Settings
-from .corpus import Corpus, Entry, load_corpus
-from .embed import DEFAULT_MODEL, Embedder
+from .config import DEFAULT_MODEL, Settings
 from .errors import AssistantError, CorpusError, IndexFileError, QuestionSetError
-from .hit import Hit
-from .retriever import Retriever
+from .index.chunking import Passage
+from .index.embedder import Embedder
+from .ingest.corpus import Corpus, load_corpus
+from .ingest.entry import Entry
+from .search.hit import Hit
+from .search.retriever import Retriever
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -1,13 +1,16 @@
-"""Hits to an Answer: found or not, "did you mean", and a Markdown rendering with citations."""
+"""Hits to an Answer: the decision whether the FAQ answers a question, and "did you mean".
+
+Data and the decision only; every way of showing an answer is in `render.py`.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .config import Settings
-from .conversation import Resolved
-from .hit import Hit
+from .search.followup import Resolved
+from .search.hit import Hit
+from .text import question_key
 
 NOT_FOUND = "I couldn't find that in the FAQ."
 
@@ -44,8 +47,10 @@ class Answer:
 
     @property
     def markdown(self) -> str:
-        """The answer as Markdown: the FAQ's words (escaped), then the source."""
-        return render_markdown(self)
+        """The answer as the chat shows it (Markdown; FAQ text escaped): see `render.chat_markdown`."""
+        from .render import chat_markdown
+
+        return chat_markdown(self)
 
     def to_dict(self) -> dict:
         return {
@@ -80,48 +85,8 @@ def _distinct_questions(hits: list[Hit]) -> list[Hit]:
     """The hits with one hit per distinct question text (several answers may share a question)."""
     seen, out = set(), []
     for hit in hits:
-        key = " ".join(hit.question.lower().split())
+        key = question_key(hit.question)
         if key not in seen:
             seen.add(key)
             out.append(hit)
     return out
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+(?=[.)]))", re.MULTILINE)
-
-
-def escape_markdown(text: str) -> str:
-    """Escape Markdown and HTML syntax so FAQ or user text is shown as written, never interpreted."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return _LINE_START.sub(_escape_line_start, text)
-
-
-def _escape_line_start(m: re.Match[str]) -> str:
-    marker = m.group(2)
-    # "1." starts a list: escape the dot; "#", "-", ">" start headings, bullets, quotes: escape them.
-    return m.group(1) + (marker + "\\" if marker[0].isdigit() else "\\" + marker)
-
-
-def render_markdown(answer: Answer) -> str:
-    lines = []
-    if answer.note:
-        lines += [f"_{escape_markdown(answer.note)}_", ""]
-    if not answer.found:
-        lines.append(NOT_FOUND)
-        if answer.suggestions:
-            lines += ["", "Closest questions in the FAQ:"]
-            lines += [f"- {escape_markdown(h.question)}" for h in answer.suggestions]
-        return "\n".join(lines)
-    if answer.ambiguous:
-        a, b = answer.suggestions[:2]
-        lines += [f"Did you mean **{escape_markdown(a.question)}** or **{escape_markdown(b.question)}**?", ""]
-    best = answer.hits[0]
-    lines.append(f"**{escape_markdown(best.question)}**")
-    lines.append("")
-    lines += [escape_markdown(line) for line in best.text.split("\n")]
-    lines.append("")
-    source = f"{best.title} — " if best.title else ""
-    link = f" — <{best.url}>" if best.url else ""
-    lines.append(f"Source: {escape_markdown(source + best.citation)}{link}")
-    return "\n".join(lines)

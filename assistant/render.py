@@ -1,8 +1,8 @@
-"""An Answer as the chat shows it: the FAQ's words with the best sentences highlighted, a citation
-marker, a sources section, and the questions to offer when the FAQ has no answer or two are tied.
+"""Every way an Answer is shown, in one place: chat Markdown, terminal text and JSON.
 
-Pure functions, no Gradio: the UI only puts `Reply.markdown` in a chat bubble and `Reply.options`
-under it.
+The chat shows the FAQ's words with the best sentences highlighted, a citation marker, a sources
+section, and the questions to offer when the FAQ has no answer or two are tied. Pure functions, no
+Gradio: the UI only puts `Reply.markdown` in a chat bubble and `Reply.options` under it.
 
 Gradio's Chatbot renders a message as Markdown (marked), then sanitises the HTML (DOMPurify). Every
 piece of FAQ or user text here goes through `escape_markdown`, which backslash-escapes Markdown and
@@ -14,11 +14,13 @@ off: the Chatbot would otherwise re-insert text between `$$` after escaping.
 from __future__ import annotations
 
 import html
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .answer import NOT_FOUND, Answer, escape_markdown
-from .hit import Hit
+from .answer import NOT_FOUND, Answer
+from .search.hit import Hit
 
 # What the user typed is shown up to this length (the retriever reads no more than this either).
 MAX_SHOWN_QUESTION = 2000
@@ -36,6 +38,22 @@ class Reply:
 
     markdown: str
     options: tuple[str, ...] = ()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+(?=[.)]))", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape Markdown and HTML syntax so FAQ or user text is shown as written, never interpreted."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    marker = m.group(2)
+    # "1." starts a list: escape the dot; "#", "-", ">" start headings, bullets, quotes: escape them.
+    return m.group(1) + (marker + "\\" if marker[0].isdigit() else "\\" + marker)
 
 
 def escape(value: str) -> str:
@@ -142,3 +160,34 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
 def render_error(message: str | None = None) -> Reply:
     """A short message for a request that failed; `message` is shown as text."""
     return Reply(escape(message) if message else escape(ERROR_MESSAGE))
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The answer as the chat shows it, best passage only."""
+    return render_answer(answer).markdown
+
+
+def terminal_text(answer: Answer) -> str:
+    """The answer as plain text for a terminal."""
+    lines = [answer.note, ""] if answer.note else []
+    if answer.context:
+        lines += [f"(read as a follow-up to: {answer.context})", ""]
+    if not answer.found:
+        lines.append(NOT_FOUND)
+        if answer.suggestions:
+            lines.append("Closest questions in the FAQ:")
+            lines += [f"  - {hit.question}" for hit in answer.suggestions]
+        return "\n".join(lines)
+    if answer.ambiguous:
+        a, b = answer.suggestions[:2]
+        lines += [f"Did you mean: {a.question!r} or {b.question!r}? Showing the first.", ""]
+    best = answer.hits[0]
+    lines += [f"Q: {best.question}", "", best.text, ""]
+    source = " — ".join(part for part in (best.title, best.citation, best.url) if part)
+    lines.append(f"Source: {source}  (score {best.score:.2f})")
+    return "\n".join(lines)
+
+
+def json_text(answer: Answer) -> str:
+    """The answer as one line of JSON (`Answer.to_dict()`), as `assistant ask --json` prints it."""
+    return json.dumps(answer.to_dict(), ensure_ascii=False)

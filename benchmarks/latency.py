@@ -75,7 +75,7 @@ def single_query(retriever, rounds: int) -> dict:
     timings = interleaved({"bare": bare.search, "search": lambda q: retriever.search(q, k),
                            "answer": retriever.answer}, questions, rounds)
     return {"k": k, "questions": len(questions), "weights": settings.weights,
-            "bare_vectors": bare.index.ntotal, "our_vectors": retriever.data.vectors.ntotal,
+            "bare_vectors": bare.index.ntotal, "our_vectors": retriever.data.vectors.count,
             **timings.summary("bare")}
 
 

@@ -187,7 +187,8 @@ def start_app(retriever, feedback_log: str | Path):
     Returns:
         (app, url): close the app with `app.close()`.
     """
-    from assistant.ui import build_app, launch
+    from assistant.app.layout import build_app
+    from assistant.app.server import launch
 
     app = build_app(retriever, retriever.settings.replace(feedback_log=Path(feedback_log)))
     return app, launch(app, "127.0.0.1", free_port())

@@ -43,18 +43,18 @@ PARTS = ("index", "threshold", "retriever")
 MEMORY = """
 import json, sys, time
 import numpy as np
-from assistant import vector_index
+from assistant.index.vectors import VectorIndex
 def status():
     keys = ("VmRSS", "RssAnon", "RssFile")
     return {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.split(":")[0] in keys}
 before = status()
 start = time.perf_counter()
-index = vector_index.read(sys.argv[1])
+index = VectorIndex.read(sys.argv[1], exact_limit=0)  # exact_limit 0: a k=10 search, not a full scan
 seconds = time.perf_counter() - start
 loaded = status()
-vector_index.search(index, np.load(sys.argv[2]), 10)
+index.search(np.load(sys.argv[2]), 10)
 searched = status()
-print(json.dumps({"load_s": seconds, "type": type(index).__name__,
+print(json.dumps({"load_s": seconds, "type": type(index._index).__name__,
                   **{f"load_{k}": loaded[k] - before[k] for k in loaded},
                   **{f"search_{k}": searched[k] - before[k] for k in searched}}))
 """
@@ -62,7 +62,7 @@ print(json.dumps({"load_s": seconds, "type": type(index).__name__,
 LOAD = """
 import json, sys, time
 start = time.perf_counter()
-from assistant.index import load_index
+from assistant.index.store import load_index
 data = load_index(sys.argv[1])
 seconds = time.perf_counter() - start
 keys = ("VmRSS", "RssAnon", "RssFile", "VmHWM")
@@ -72,12 +72,13 @@ print(json.dumps({"load_s": seconds, **fields}))
 
 
 def _latency(index, queries: np.ndarray, k: int) -> dict:
-    from assistant.vector_index import search
+    from assistant.index.vectors import VectorIndex
 
+    index = VectorIndex(index, exact_limit=0)  # the k best, never a full scan
     seconds = []
     for row in range(len(queries)):
         start = time.perf_counter()
-        search(index, queries[row : row + 1], k)
+        index.search(queries[row : row + 1], k)
         seconds.append(time.perf_counter() - start)
     return {"p50_ms": round(1e3 * percentile(seconds, 50), 3), "p95_ms": round(1e3 * percentile(seconds, 95), 3)}
 
@@ -97,8 +98,8 @@ def index_only(size: int, n_queries: int, work: Path) -> dict:
     """Exact and HNSW over `size` synthetic vectors: build, disk, memory, latency, recall@10."""
     import faiss
 
-    from assistant.retriever import CANDIDATES
-    from assistant.vector_index import EXACT_LIMIT, choose_type, make_faiss_index
+    from assistant.config import Settings
+    from assistant.index.vectors import EXACT_LIMIT, VectorIndex, choose_type
 
     from .synthetic import unit_vectors
 
@@ -110,7 +111,7 @@ def index_only(size: int, n_queries: int, work: Path) -> dict:
     truth = None
     for kind in ("flat", "hnsw"):
         start = time.perf_counter()
-        index = make_faiss_index(vectors, kind)
+        index = VectorIndex.build(vectors, kind)._index
         build_s = time.perf_counter() - start
         path = work / f"{kind}.faiss"
         faiss.write_index(index, str(path))
@@ -119,7 +120,7 @@ def index_only(size: int, n_queries: int, work: Path) -> dict:
         rows[kind] = {
             "build_s": round(build_s, 2), "disk_mb": round(path.stat().st_size / 2**20, 1),
             "k10": _latency(index, latency_queries, 10),
-            f"k{CANDIDATES}": _latency(index, latency_queries, CANDIDATES),
+            f"k{Settings().candidates}": _latency(index, latency_queries, Settings().candidates),
             "recall_at_10": _recall(truth, found), "memory": _memory(path, queries_path),
         }
         if kind == "hnsw":
@@ -163,41 +164,41 @@ def threshold(sizes: tuple[int, ...], n_queries: int) -> dict:
     """Flat against HNSW latency for the Retriever's candidate search, growing both indexes in steps."""
     import faiss
 
-    from assistant.retriever import CANDIDATES
-    from assistant.vector_index import EXACT_LIMIT, make_faiss_index, search
+    from assistant.config import Settings
+    from assistant.index.vectors import EXACT_LIMIT, VectorIndex
 
     from .synthetic import unit_vectors
 
     vectors, queries = unit_vectors(max(sizes), seed=0), unit_vectors(n_queries, seed=1)
     flat = faiss.IndexFlatIP(vectors.shape[1])
-    hnsw = make_faiss_index(vectors[:0], "hnsw")
+    hnsw = VectorIndex.build(vectors[:0], "hnsw")._index
+    candidates = Settings().candidates
     rows, done = [], 0
     for size in sizes:
         flat.add(vectors[done:size])
         hnsw.add(vectors[done:size])
         done = size
         row = {"vectors": size}
-        for k in (10, CANDIDATES):
+        for k in (10, candidates):
             timings = {"flat": [], "hnsw": []}
             for q in range(n_queries):  # interleaved, as everywhere
                 for name, index in (("flat", flat), ("hnsw", hnsw)):
                     start = time.perf_counter()
-                    search(index, queries[q : q + 1], k)
+                    VectorIndex(index, exact_limit=0).search(queries[q : q + 1], k)
                     timings[name].append(time.perf_counter() - start)
             row[f"k{k}"] = {name: round(1e3 * percentile(t, 50), 3) for name, t in timings.items()}
             row[f"k{k}"]["hnsw_over_flat"] = round(percentile([h / f for h, f in zip(timings["hnsw"],
                                                                                      timings["flat"])], 50), 3)
         rows.append(row)
-    overtakes = next((r["vectors"] for r in rows if r[f"k{CANDIDATES}"]["hnsw_over_flat"] < 1), None)
+    overtakes = next((r["vectors"] for r in rows if r[f"k{candidates}"]["hnsw_over_flat"] < 1), None)
     return {"queries": n_queries, "rows": rows, "hnsw_faster_from": overtakes, "exact_limit": EXACT_LIMIT}
 
 
 def retriever_at(size: int, n_queries: int, work: Path) -> dict:
     """A synthetic FAQ of `size` entries, built and searched end to end with the SyntheticEmbedder."""
     from assistant import Retriever, Settings, load_corpus
-    from assistant import retriever as retriever_module
-    from assistant.index import build_index
-    from assistant.vector_index import make_faiss_index
+    from assistant.index.build import build_index
+    from assistant.index.vectors import VectorIndex
 
     from .synthetic import SyntheticEmbedder, write_corpus
 
@@ -229,16 +230,11 @@ def retriever_at(size: int, n_queries: int, work: Path) -> dict:
 
     # The same questions scored against every vector, exactly: a flat copy of the index and no
     # candidate cut-off. The candidate path must find the same best entry.
-    exact_data = dataclasses.replace(data, vectors=make_faiss_index(
-        data.vectors.reconstruct_n(0, data.vectors.ntotal), "flat"))
-    exact = Retriever(exact_data, embedder, Settings())
-    saved = retriever_module.FULL_SCAN
-    retriever_module.FULL_SCAN = exact_data.vectors.ntotal
-    try:
-        check = questions[: min(len(questions), 50)]
-        full = [exact.search(q, 5) for q in check]
-    finally:
-        retriever_module.FULL_SCAN = saved
+    every = data.vectors.count
+    exact_data = dataclasses.replace(data, vectors=VectorIndex.build(data.vectors.reconstruct_all(), "flat", every))
+    exact = Retriever(exact_data, embedder, Settings(exact_limit=every))
+    check = questions[: min(len(questions), 50)]
+    full = [exact.search(q, 5) for q in check]
     candidate = [retriever.search(q, 5) for q in check]
     same_top = sum(a[0].entry_id == b[0].entry_id for a, b in zip(full, candidate))
     overlap = np.mean([len({h.entry_id for h in a} & {h.entry_id for h in b}) / 5 for a, b in zip(full, candidate)])

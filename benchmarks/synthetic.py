@@ -43,7 +43,7 @@ QUALIFIERS = (
 def _pool() -> tuple[list[str], list[str]]:
     """Real questions and real answer sentences: the default FAQ and StackFAQ."""
     from assistant import load_corpus
-    from assistant.chunking import sentence_spans
+    from assistant.index.chunking import sentence_spans
 
     entries = list(load_corpus(ROOT / "corpus").entries)
     entries += load_corpus(ROOT / "eval" / "stackfaq" / "faq.jsonl").entries
@@ -130,7 +130,7 @@ class SyntheticEmbedder:
         self.cache_hits = self.cache_misses = 0
 
     def count_tokens(self, text: str) -> int:
-        from assistant.chunking import approximate_tokens
+        from assistant.index.chunking import approximate_tokens
 
         return approximate_tokens(text)
 
@@ -152,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", type=Path, nargs="+", required=True, metavar="INDEX",
                         help="index folders built with all-MiniLM-L6-v2 (every vector is used)")
     args = parser.parse_args(argv)
-    from assistant.index import load_index
+    from assistant.index.store import load_index
 
     vectors = []
     for folder in args.fit:
         index = load_index(folder)
-        vectors.append(index.vectors.reconstruct_n(0, index.vectors.ntotal))
+        vectors.append(index.vectors.reconstruct_all())
     fitted = fit_spectrum(np.vstack(vectors))
     fitted["source"] = "all-MiniLM-L6-v2 embeddings of every view of the default FAQ and of StackFAQ"
     SPECTRUM.parent.mkdir(exist_ok=True)

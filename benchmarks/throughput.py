@@ -57,8 +57,9 @@ def batch(retriever, queries: int, rounds: int) -> dict:
 def build(embedder, corpus: Path, rounds: int) -> dict:
     """A from-scratch build against a bare encode of the same texts, then the incremental cases."""
     from assistant import load_corpus
-    from assistant.chunking import chunk_entry
-    from assistant.index import View, build_index, question_groups, view_texts
+    from assistant.index.build import build_index
+    from assistant.index.chunking import chunk_entry
+    from assistant.index.views import View, question_groups, view_texts
 
     entries = load_corpus(corpus).entries
     passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
@@ -96,7 +97,8 @@ def build(embedder, corpus: Path, rounds: int) -> dict:
 def incremental(embedder, corpus: Path, work: Path) -> dict:
     """Rebuild an unchanged corpus, then after a one-entry edit: what the manifest says was embedded."""
     from assistant import load_corpus
-    from assistant.index import build_index, read_manifest, staleness
+    from assistant.index.build import build_index
+    from assistant.index.store import read_manifest, staleness
 
     copy = work / "corpus"
     shutil.copytree(corpus, copy) if corpus.is_dir() else (copy.mkdir(), shutil.copy(corpus, copy))

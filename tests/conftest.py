@@ -6,8 +6,10 @@ are built once per session; tests that write files get their own tmp_path.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+# Read at import: the autouse fixture below clears FAQ_ASSISTANT_* variables for each test.
+REQUIRE_BROWSER = os.environ.get("FAQ_ASSISTANT_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -74,7 +78,7 @@ def small_faq(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_index(small_faq, embedder, tmp_path_factory) -> Path:
     """A good index of `small_faq`, built once: copy it (`index_copy`) before changing it."""
-    from assistant.index import build_index
+    from assistant.index.build import build_index
 
     target = tmp_path_factory.mktemp("pristine") / "index"
     build_index(small_faq, target, embedder)
@@ -87,3 +91,83 @@ def index_copy(small_index, tmp_path) -> Path:
     target = tmp_path / "index"
     shutil.copytree(small_index, target)
     return target
+
+
+# --- the app, served on a free loopback port ------------------------------------------------------
+
+
+@dataclass
+class Served:
+    """A running app: close it with `app.close()` (the fixtures do)."""
+
+    app: object
+    url: str
+    feedback_log: Path
+
+
+@pytest.fixture(scope="session")
+def served(retriever, tmp_path_factory) -> Served:
+    """The app over the default FAQ, with the session's retriever, shared by the app, security and load
+    tests (tests that count votes compare the log before and after)."""
+    from benchmarks.load import start_app
+
+    log = tmp_path_factory.mktemp("served") / "votes" / "feedback.jsonl"
+    app, url = start_app(retriever, log)
+    yield Served(app, url, log)
+    app.close(verbose=False)
+
+
+PIXEL = "http://127.0.0.1:9/px.png"
+MARKUP_TITLE = '<img src=x onerror="window.__xss=1">Markup FAQ'
+# Markup in every place FAQ text reaches the page: questions, answers, links (a quote that tries to
+# break out of the href, a javascript: link) and the title.
+MARKUP_FAQ = [
+    {"question": f'Is <img src=x onerror="window.__xss=2"> ![a]({PIXEL}) safe?',
+     "answer": f"No: <script>window.__xss=3</script> and ![a]({PIXEL}) stay text, as do <i>tags</i>.",
+     "url": 'https://example.com/faq"onmouseover="window.__xss=4'},
+    {"question": 'Is <b onclick="window.__xss=5">bold</b> **bold** or `code` shown?',
+     "answer": "Yes: <b>this</b> is not bold, and &lt;entities&gt; stay as written.",
+     "url": "https://example.com/help?a=1&b=<2>"},
+    {"question": "How do I reset my password?", "answer": "Open Settings and choose **Reset password**.",
+     "url": "javascript:window.__xss=6"},
+]
+
+
+@pytest.fixture(scope="session")
+def markup_app(embedder, tmp_path_factory) -> Served:
+    """The app over a small FAQ whose title, questions, answers and links carry markup."""
+    from assistant import Retriever
+    from benchmarks.load import start_app
+
+    folder = tmp_path_factory.mktemp("markup") / "corpus"
+    folder.mkdir()
+    (folder / "faq.jsonl").write_text("".join(json.dumps(row) + "\n" for row in MARKUP_FAQ), encoding="utf-8")
+    (folder / "faq.meta.json").write_text(json.dumps({"title": MARKUP_TITLE}))
+    retriever = Retriever.load(folder.parent / "index", corpus=folder, embedder=embedder)
+    app, url = start_app(retriever, folder.parent / "feedback.jsonl")
+    yield Served(app, url, folder.parent / "feedback.jsonl")
+    app.close(verbose=False)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright (never a downloaded browser). Skipped when it is missing,
+    unless FAQ_ASSISTANT_REQUIRE_BROWSER=1 (as `.ci/run` sets), where a missing browser fails."""
+    from chat_page import CHROMIUM, CHROMIUM_ARGS, chromium_path
+
+    reason = None
+    if chromium_path() is None:
+        reason = f"Chromium is not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            reason = "playwright is not installed (pip install playwright; no `playwright install` needed)"
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"FAQ_ASSISTANT_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,4 +1,5 @@
-from assistant.acronyms import expand, find_acronyms, find_spelled_out
+from assistant.index.acronyms import find_acronyms, find_spelled_out
+from assistant.search.query import expand
 
 
 def test_definitions_in_parentheses_and_stands_for():

@@ -10,88 +10,34 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from chat_page import ChatPage
 
-from assistant import AssistantError, Retriever
-from assistant.ui import build_app, check_address, example_questions, is_loopback, launch
+from assistant import AssistantError
+from assistant.app.layout import example_questions
+from assistant.app.server import check_address, is_loopback
+from benchmarks.load import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Read at import: the autouse fixture in conftest.py clears FAQ_ASSISTANT_* variables for each test.
-REQUIRE_BROWSER = os.environ.get("FAQ_ASSISTANT_REQUIRE_BROWSER") == "1"
 PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 SWAP_URL = "https://learn.microsoft.com/en-us/azure/confidential-computing/confidential-vm-faq"
-WAIT_MS = 60_000  # a generous ceiling for a reply on a busy machine; not a performance assertion
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    url: str
-    feedback_log: Path
-
-
-def serve_in_thread(retriever: Retriever, feedback_log: Path):
-    app = build_app(retriever, retriever.settings.replace(feedback_log=feedback_log))
-    return app, Server(launch(app, "127.0.0.1", free_port()), feedback_log)
-
-
-@pytest.fixture(scope="module")
-def server(retriever, tmp_path_factory):
-    """The app over the default FAQ, with the session's retriever, on a free loopback port."""
-    app, running = serve_in_thread(retriever, tmp_path_factory.mktemp("feedback") / "votes" / "feedback.jsonl")
-    yield running
-    app.close()
-
-
-MARKUP_FAQ = [
-    {"question": 'What does <img src=x onerror="window.__xss=3"> do in a question?',
-     "answer": "It shows <script>window.__xss=4</script> as text. So do **stars**, [links](javascript:window.__xss=5)"
-               " and <img src=x onerror=\"window.__xss=6\">.",
-     "url": "javascript:window.__xss=7"},
-    {"question": "How do I reset my password?", "answer": "Open Settings and choose Reset password.",
-     "url": "https://example.com/help"},
-    {"question": "Is there a mobile app?", "answer": "Yes, for iOS and Android."},
-]
-
-
-@pytest.fixture(scope="module")
-def markup_server(embedder, tmp_path_factory):
-    """The app over a small FAQ whose question, answer, title and link carry markup."""
-    folder = tmp_path_factory.mktemp("markup") / "corpus"
-    folder.mkdir()
-    (folder / "faq.jsonl").write_text("".join(json.dumps(row) + "\n" for row in MARKUP_FAQ), encoding="utf-8")
-    (folder / "faq.meta.json").write_text(json.dumps({"title": "<b onmouseover=\"window.__xss=8\">Markup</b> FAQ"}))
-    retriever = Retriever.load(folder.parent / "index", corpus=folder, embedder=embedder)
-    app, running = serve_in_thread(retriever, folder.parent / "feedback.jsonl")
-    yield running
-    app.close()
 
 
 # --- the API, through gradio_client ---------------------------------------------------------------
 
 
-def test_gradio_client_asks_the_running_app(server):
+def test_gradio_client_asks_the_running_app(served):
     from gradio_client import Client
 
-    client = Client(server.url, verbose=False)
+    client = Client(served.url, verbose=False)
     answer = client.predict("is the swap file encrypted?", api_name="/ask")
     assert answer["found"] is True
     best = answer["hits"][0]
@@ -109,11 +55,11 @@ def test_gradio_client_asks_the_running_app(server):
     assert off_topic["found"] is False and len(off_topic["suggestions"]) == 3
 
 
-def test_api_errors_are_short_messages_and_only_ask_is_public(server):
+def test_api_errors_are_short_messages_and_only_ask_is_public(served):
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    client = Client(server.url, verbose=False)
+    client = Client(served.url, verbose=False)
     with pytest.raises(AppError, match="the question is empty"):
         client.predict("   ", api_name="/ask")
     assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
@@ -122,6 +68,7 @@ def test_api_errors_are_short_messages_and_only_ask_is_public(server):
 # --- starting and stopping the app -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_app_py_serves_prints_the_url_and_stops_on_ctrl_c(small_corpus, tmp_path):
     from gradio_client import Client
 
@@ -182,62 +129,9 @@ def test_example_questions_come_from_the_faq_spread_over_it():
 # --- the browser -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium under Playwright (never a downloaded browser)."""
-    reason = None
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        reason = f"Chromium is not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            reason = "playwright is not installed (pip install playwright; no `playwright install` needed)"
-    if reason:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"FAQ_ASSISTANT_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class ChatPage:
-    """One browser tab on the app (its own Gradio session, so its own conversation)."""
-
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1000, "height": 820})
-        self.page.goto(url)
-        self.page.wait_for_selector("#question textarea", timeout=WAIT_MS)
-        self.bots = self.page.locator('[data-testid="bot"]')
-        self.users = self.page.locator('[data-testid="user"]')
-
-    def _wait_for_reply(self, before: int):
-        # The reply arrives in one update of the chat, with the user's message and any options.
-        self.page.wait_for_function(
-            f"document.querySelectorAll('[data-testid=\"bot\"]').length > {before}", timeout=WAIT_MS)
-        return self.bots.nth(before)
-
-    def ask(self, question: str):
-        before = self.bots.count()
-        self.page.fill("#question textarea", question)
-        self.page.press("#question textarea", "Enter")
-        return self._wait_for_reply(before)
-
-    def click(self, locator):
-        before = self.bots.count()
-        locator.click()
-        return self._wait_for_reply(before)
-
-    def xss(self):
-        return self.page.evaluate("window.__xss")
-
-
 @pytest.fixture
-def chat_page(browser, server):
-    tab = ChatPage(browser, server.url)
+def chat_page(browser, served):
+    tab = ChatPage(browser, served.url)
     yield tab
     tab.page.close()
 
@@ -284,26 +178,6 @@ def test_markup_in_a_question_is_shown_as_text(chat_page):
 
 
 @pytest.mark.browser
-def test_markup_in_the_faq_is_shown_as_text(browser, markup_server):
-    tab = ChatPage(browser, markup_server.url)
-    try:
-        question = MARKUP_FAQ[0]["question"]
-        assert tab.page.get_by_text(question).count() >= 1  # a welcome example, shown as text
-        reply = tab.ask("what does the img tag do in a question?")
-        text = reply.inner_text()
-        assert question in text
-        assert "It shows <script>window.__xss=4</script> as text. So do **stars**" in text
-        assert '<b onmouseover="window.__xss=8">Markup</b> FAQ' in text  # the title, as text
-        assert tab.page.locator("#chat img[src='x'], #chat script, #chat b[onmouseover]").count() == 0
-        assert reply.locator("a").count() == 0  # neither the javascript: link nor the page URL is a link
-        tab.page.locator("#browse input").click()  # the question list shows it as text too
-        tab.page.get_by_role("option").first.hover()
-        assert tab.xss() is None
-    finally:
-        tab.page.close()
-
-
-@pytest.mark.browser
 def test_welcome_examples_and_browsing_ask_the_faq_questions(chat_page, retriever):
     first_example = example_questions([e.question for e in retriever.entries])[0]
     reply = chat_page.click(chat_page.page.get_by_role("button", name=first_example))
@@ -329,11 +203,11 @@ def test_follow_up_in_the_chat_uses_the_conversation(chat_page):
 
 
 @pytest.mark.browser
-def test_thumbs_up_appends_to_the_feedback_log(chat_page, server):
-    before = server.feedback_log.read_text().count("\n") if server.feedback_log.exists() else 0
+def test_thumbs_up_appends_to_the_feedback_log(chat_page, served):
+    before = served.feedback_log.read_text().count("\n") if served.feedback_log.exists() else 0
     chat_page.ask("is the swap file encrypted?")
     chat_page.page.get_by_role("button", name="Like").last.click()
-    rows = _wait_for_rows(server.feedback_log, before + 1)
+    rows = _wait_for_rows(served.feedback_log, before + 1)
     row = rows[-1]
     assert row["question"] == "is the swap file encrypted?" and row["vote"] == "up" and row["found"] is True
     assert row["entry_id"] == "azure-confidential-vms-faq/does-memory-written-to-the-windows-swap-file-pagefile-sys-ge"

@@ -13,7 +13,7 @@ from conftest import DATA, ROOT
 
 from assistant import CorpusError, Retriever, load_corpus
 from assistant.cli import main
-from assistant.index import load_index
+from assistant.index.store import load_index
 
 Q_CP1252 = "Does the café sell crème brûlée?"
 CP1252_FAQ = f"{Q_CP1252}\nYes, for 5 € – every day.\n".encode("cp1252")
@@ -153,9 +153,9 @@ def test_duplicate_questions_are_kept_distinct(corpus):
 
 
 @pytest.fixture
-def shared_model(embedder, monkeypatch):
-    """The CLI builds with the session's model instead of loading it again."""
-    monkeypatch.setattr("assistant.retriever._embedder", lambda settings: embedder)
+def shared_model(embedder):
+    """The session's model is loaded, so the CLI's own Embedder shares it (one model per process)."""
+    return embedder
 
 
 def test_build_and_ask_over_a_corpus_of_bad_files(tmp_path, corpus, shared_model, capsys):
@@ -205,7 +205,8 @@ def test_build_over_only_bad_files_is_one_line(tmp_path, shared_model, capsys):
 
 BIG_FAQ = """
 import random, sys
-words = open(sys.argv[2]).read().split()[:3000]
+from assistant.ingest.cleaning import english_words
+words = sorted(english_words())[:3000]
 rng = random.Random(7)
 with open(sys.argv[1], "w") as out:
     size = n = 0
@@ -234,7 +235,7 @@ print(len(corpus.entries), len(corpus.warnings), peak_kb // 1024)
 def test_a_50_mb_file_parses_in_bounded_memory(tmp_path):
     path = tmp_path / "big.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    made = subprocess.run([sys.executable, "-c", BIG_FAQ, str(path), str(ROOT / "assistant" / "data" / "words.txt")],
+    made = subprocess.run([sys.executable, "-c", BIG_FAQ, str(path)],
                           capture_output=True, text=True, check=True)
     assert path.stat().st_size >= 50 * 2**20
     run = subprocess.run([sys.executable, "-c", READ_BIG, str(path)], env=env, capture_output=True, text=True,

@@ -10,8 +10,8 @@ from conftest import ROOT
 
 from assistant import Answer, AssistantError
 from assistant.cli import main
-from assistant.conversation import resolve_follow_up
-from assistant.retriever import MAX_QUERY_CHARS
+from assistant.search.followup import resolve_follow_up
+from assistant.search.query import MAX_QUERY_CHARS
 
 SWAP = "azure-confidential-vms-faq/does-memory-written-to-the-windows-swap-file-pagefile-sys-ge"
 
@@ -21,10 +21,9 @@ def ids(hits):
 
 
 @pytest.fixture
-def cli(retriever, embedder, monkeypatch):
-    """Runs `assistant <args>` on the session's index with the session's model (the CLI is real; only
-    the model is not loaded again)."""
-    monkeypatch.setattr("assistant.retriever._embedder", lambda settings: embedder)
+def cli(retriever, embedder):
+    """Runs `assistant <args>` on the session's index; the CLI's Embedder shares the session's loaded
+    model (one model per process)."""
     paths = ["--corpus", str(retriever.settings.corpus), "--index", str(retriever.settings.index)]
     return lambda *args: main([*args, *paths])
 

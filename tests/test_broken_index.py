@@ -14,7 +14,8 @@ from conftest import ROOT
 
 from assistant import IndexFileError, Retriever
 from assistant.cli import main
-from assistant.index import MANIFEST, file_table, load_index
+from assistant.index.folder import MANIFEST, file_table
+from assistant.index.store import load_index
 
 COST = "How much does the widget cost?"
 
@@ -132,7 +133,7 @@ HOSTILE_LOAD = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
 from assistant import IndexFileError
-from assistant.index import load_index
+from assistant.index.store import load_index
 try:
     load_index(sys.argv[1])
 except IndexFileError as exc:
@@ -177,18 +178,18 @@ def test_a_model_whose_dimension_disagrees(index, faq, embedder):
     """An index that is whole and consistent, but of 8-dimensional vectors: the model gives 384."""
     import faiss
 
-    ntotal = load_index(index).vectors.ntotal
+    ntotal = load_index(index).vectors.count
     small = faiss.IndexFlatIP(8)
     vectors = np.random.default_rng(0).normal(size=(ntotal, 8)).astype(np.float32)
     small.add(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
     faiss.write_index(small, str(index / "index.faiss"))
     edit_manifest(index, lambda m: m.update(dimension=8))
     reseal(index)
-    assert load_index(index).vectors.d == 8  # nothing wrong with the files themselves
+    assert load_index(index).vectors.dimension == 8  # nothing wrong with the files themselves
     with pytest.raises(IndexFileError, match="8 dimensions but the model all-MiniLM-L6-v2 gives 384"):
         Retriever.load(index, corpus=faq, embedder=embedder, rebuild="never")
     retriever = Retriever.load(index, corpus=faq, embedder=embedder)
-    assert retriever.data.vectors.d == 384 and retriever.search("price of the widget", k=1)[0].question == COST
+    assert retriever.data.vectors.dimension == 384 and retriever.search("price of the widget", k=1)[0].question == COST
 
 
 def test_a_manifest_naming_another_model(index, faq, embedder):
@@ -207,8 +208,7 @@ def test_a_manifest_listing_files_outside_the_index_reads_nothing_there(index, t
         load_index(index)
 
 
-def test_a_damaged_index_is_rebuilt_by_assistant_build(index, faq, embedder, monkeypatch, capsys):
-    monkeypatch.setattr("assistant.retriever._embedder", lambda settings: embedder)
+def test_a_damaged_index_is_rebuilt_by_assistant_build(index, faq, embedder, capsys):
     paths = ["--corpus", str(faq), "--index", str(index)]
     truncate(index / "index.faiss", 0.5)
     assert main(["ask", "how much is it?", "--no-build", *paths]) == 1
@@ -226,12 +226,14 @@ def test_a_damaged_folder_without_manifest_is_still_rebuilt(index, faq, embedder
     assert len(retriever.entries) == 4
 
 
-def test_listing_questions_does_not_load_the_model(index, faq, monkeypatch, capsys):
-    """Retriever.load loads the model to check its dimension; `assistant questions` needs no model."""
-
-    def refuse(settings):
-        raise AssertionError("the model was loaded")
-
-    monkeypatch.setattr("assistant.retriever._embedder", refuse)
-    assert main(["questions", "--corpus", str(faq), "--index", str(index)]) == 0
-    assert f"{COST}  [faq.md:18]" in capsys.readouterr().out.splitlines()
+def test_listing_questions_does_not_load_the_model(index, faq):
+    """Retriever.load loads the model to check its dimension; `assistant questions` needs no model:
+    in a fresh process, listing leaves torch and sentence-transformers unimported."""
+    script = ("import sys; from assistant.cli import main; "
+              f"code = main(['questions', '--corpus', {str(faq)!r}, '--index', {str(index)!r}]); "
+              "print('heavy:', sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules)); "
+              "sys.exit(code)")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert f"{COST}  [faq.md:18]" in lines and lines[-1] == "heavy: []"

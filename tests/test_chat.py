@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from assistant import AssistantError
-from assistant.chat import MAX_HISTORY, Chat
-from assistant.feedback import Vote, append_vote, read_votes
+from assistant.app.chat import MAX_HISTORY, Chat
+from assistant.app.feedback import Vote, append_vote, read_votes
 
 SWAP_ID = "azure-confidential-vms-faq/does-memory-written-to-the-windows-swap-file-pagefile-sys-ge"
 

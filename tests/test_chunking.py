@@ -1,5 +1,5 @@
-from assistant.chunking import chunk_entry, sentence_spans
-from assistant.corpus import Entry
+from assistant.index.chunking import chunk_entry, sentence_spans
+from assistant.ingest.entry import Entry
 
 
 def test_sentence_spans_partition_text():

@@ -1,4 +1,4 @@
-from assistant.cleaning import GlueSplitter, clean_lines, fix_mojibake, is_boilerplate, is_repeated_line
+from assistant.ingest.cleaning import GlueSplitter, clean_lines, fix_mojibake, is_boilerplate, is_repeated_line
 
 
 def test_mojibake_repairs_cut_quotes_and_double_encoding():

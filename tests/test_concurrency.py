@@ -10,7 +10,8 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import Embedder, Retriever
-from assistant.index import build_index, load_index
+from assistant.index.build import build_index
+from assistant.index.store import load_index
 
 QUESTIONS = [json.loads(line)["query"] for line in
              (ROOT / "eval" / "azure_dev_questions.jsonl").read_text().splitlines()][:24]
@@ -109,8 +110,8 @@ def test_loads_during_builds_see_a_whole_index(tmp_path, embedder):
             try:
                 data = load_index(target)
                 counts = data.manifest["counts"]
-                assert len(data.entries) == counts["entries"] and data.vectors.ntotal == counts["vectors"]
-                assert len(data.views) == data.vectors.ntotal and len(data.entries) in expected
+                assert len(data.entries) == counts["entries"] and data.vectors.count == counts["vectors"]
+                assert len(data.views) == data.vectors.count and len(data.entries) in expected
                 loads.append(len(data.entries))
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"load: {exc!r}")

@@ -4,7 +4,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import CorpusError, load_corpus
-from assistant.formats import is_question_line
+from assistant.ingest.formats import is_question_line
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import AssistantError, Retriever, Settings
-from assistant.evaluate import (
+from assistant.evaluation.evaluate import (
     PRESETS,
     Configuration,
     compare,
@@ -14,7 +14,7 @@ from assistant.evaluate import (
     parse_configuration,
     parse_configurations,
 )
-from assistant.questionsets import read_question_set
+from assistant.evaluation.questionsets import read_question_set
 
 EVAL = DATA / "eval"
 

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from assistant import IndexFileError, Retriever
-from assistant.index import View, build_index, load_index, read_manifest, staleness
+from assistant.index.build import build_index
+from assistant.index.store import load_index, read_manifest, staleness
+from assistant.index.views import View
 
 
 def test_round_trip_and_manifest(small_corpus, tmp_path, embedder):
@@ -20,9 +22,9 @@ def test_round_trip_and_manifest(small_corpus, tmp_path, embedder):
     ]
     again = load_index(tmp_path / "index")
     assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in data.entries]
-    assert again.vectors.ntotal == data.vectors.ntotal
+    assert again.vectors.count == data.vectors.count
     # every vector is unit length: inner product is cosine
-    vectors = again.vectors.reconstruct_n(0, again.vectors.ntotal)
+    vectors = again.vectors.reconstruct_all()
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     kinds = set(again.views["kind"].tolist())
     assert kinds == {View.QUESTION, View.PASSAGE, View.SENTENCE, View.CENTROID}

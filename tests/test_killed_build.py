@@ -16,11 +16,12 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import Retriever
-from assistant.index import build_index, load_index
+from assistant.index.build import build_index
+from assistant.index.store import load_index
 
 CHILD = """
 import os, shutil, signal, sys
-import assistant.index as index
+import assistant.index.build as build
 from assistant import Embedder
 
 point, corpus, target = sys.argv[1:]
@@ -30,9 +31,9 @@ def die(*args, **kwargs):
 
 progress = die if point == "embedding" else None  # called after the first batch of texts is embedded
 if point == "staged":
-    index._swap_in = die
+    build.swap_in = die
 if point in ("swapping", "deleting-old"):
-    swap, replace, rmtree = index._swap_in, os.replace, shutil.rmtree
+    swap, replace, rmtree = build.swap_in, os.replace, shutil.rmtree
     def swap_in(staging, target):
         def replace_then_die(src, dst):
             replace(src, dst)
@@ -40,8 +41,8 @@ if point in ("swapping", "deleting-old"):
         os.replace = replace_then_die if point == "swapping" else replace
         shutil.rmtree = die if point == "deleting-old" else rmtree
         swap(staging, target)
-    index._swap_in = swap_in
-index.build_index(corpus, target, Embedder(), progress=progress)
+    build.swap_in = swap_in
+build.build_index(corpus, target, Embedder(), progress=progress)
 print("the build was not killed")
 """
 

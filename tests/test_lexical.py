@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 
 from assistant import load_corpus
-from assistant.lexical import STOPWORDS, _stemmer, tokenize
+from assistant.index.lexical import STOPWORDS, _stemmer, tokenize
 
 
 def bm25s_tokens(texts: list[str]) -> list[list[str]]:

@@ -14,22 +14,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from page_session import WAIT, PageSession
 
-from assistant.chat import Chat
+from assistant.app.chat import Chat
 from assistant.render import render_question
-from benchmarks.load import CONVERSATIONS, Conversation, conversations, expected_answers, run_load, start_app
-
-
-@pytest.fixture(scope="module")
-def app_and_url(retriever, tmp_path_factory):
-    app, url = start_app(retriever, tmp_path_factory.mktemp("load") / "feedback.jsonl")
-    yield app, url
-    app.close(verbose=False)
+from benchmarks.load import (
+    CONVERSATIONS,
+    Conversation,
+    LoadResult,
+    Outcome,
+    conversations,
+    expected_answers,
+    run_load,
+)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_fifty_concurrent_conversations_each_get_their_own_answers(app_and_url, retriever):
-    _, url = app_and_url
+def test_fifty_concurrent_conversations_each_get_their_own_answers(served, retriever):
+    url = served.url
     convs = conversations()
     expected = [expected_answers(retriever, c) for c in convs]
     # Every expected answer differs from every other (the follow-ups name their own first question
@@ -43,7 +44,7 @@ def test_fifty_concurrent_conversations_each_get_their_own_answers(app_and_url, 
     assert result.errors == []
     assert result.mismatches(expected) == []
     assert [len(o.answers) for o in result.outcomes] == [2] * CONVERSATIONS
-    assert len(result.latencies) == 2 * CONVERSATIONS and result.percentile(95) <= max(result.latencies)
+    assert len(result.latencies) == 2 * CONVERSATIONS and min(result.latencies) > 0
 
 
 def test_the_load_report_counts_errors_and_mismatches():
@@ -59,9 +60,15 @@ def test_the_load_report_counts_errors_and_mismatches():
         "'a?' (turn 1): got the answer to 'a?' read with None"]
 
 
+def test_latency_percentiles_are_nearest_rank_over_every_conversation():
+    first, second = Conversation(("a?", "and b?")), Conversation(("c?", "and d?"))
+    result = LoadResult([Outcome(first, latencies=[0.5, 0.1]), Outcome(second, latencies=[0.4, 0.2, 0.3])], 1.0)
+    assert [result.percentile(p) for p in (20, 50, 95, 100)] == [0.1, 0.3, 0.5, 0.5]
+
+
 @pytest.mark.timeout(600)
-def test_chat_sessions_used_at_once_keep_their_own_conversations(app_and_url, retriever):
-    app, url = app_and_url
+def test_chat_sessions_used_at_once_keep_their_own_conversations(served, retriever):
+    app, url = served.app, served.url
     convs = conversations(12)
     expected = []
     for conversation in convs:  # the same conversations, one after another, with no server

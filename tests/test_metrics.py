@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     Outcome,
     average_precision,
     compute_metrics,

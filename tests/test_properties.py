@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assistant import AssistantError, CorpusError, Entry, load_corpus
-from assistant.chunking import approximate_tokens, chunk_entry, sentence_spans
-from assistant.cleaning import _FTFY_CONFIG, _NEEDS_FTFY, _WORD, GlueSplitter, fix_mojibake
-from assistant.formats import parse_jsonl, parse_markdown, parse_table, parse_text
-from assistant.retriever import MAX_QUERY_CHARS, clean_query
+from assistant.index.chunking import approximate_tokens, chunk_entry, sentence_spans
+from assistant.ingest.cleaning import _FTFY_CONFIG, _NEEDS_FTFY, _WORD, GlueSplitter, fix_mojibake
+from assistant.ingest.formats import parse_jsonl, parse_markdown, parse_table, parse_text
+from assistant.search.query import MAX_QUERY_CHARS, clean_query
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -176,7 +176,13 @@ def test_glue_splitter_counts_words_as_over_the_whole_document(text):
     assert splitter._lower_counts == Counter(w.lower() for w in _WORD.findall(text))
 
 
-@pytest.mark.parametrize("text", ["", "\n", "?", "a?\n", "## ?\n", "Q: x y?\nA: \n"])
-def test_small_edge_cases(text):
-    parse_text(text)
-    parse_markdown(text)
+@pytest.mark.parametrize("text", ["", "\n", "?", "a?\n", "## ?\n"])
+def test_a_question_without_an_answer_is_no_entry(text):
+    assert parse_text(text)[0] == [] and parse_markdown(text)[0] == []
+
+
+@pytest.mark.parametrize("parse", [parse_text, parse_markdown])
+def test_a_question_and_answer_marked_q_and_a(parse):
+    records, preamble = parse("Q: x y?\nA: z\n")
+    assert preamble == [] and [(r.question, r.question_lines, r.answer) for r in records] == [
+        ("x y?", (1, 1), [(2, "z")])]

@@ -2,7 +2,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import QuestionSetError, load_corpus
-from assistant.questionsets import EntryMatcher, Question, read_question_set
+from assistant.evaluation.questionsets import EntryMatcher, Question, read_question_set
 
 EVAL = DATA / "eval"
 WIDGET = load_corpus(DATA / "faq.md").entries  # 4 entries: install, offline, cost, team plan

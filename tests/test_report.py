@@ -2,9 +2,9 @@ import csv
 import json
 import re
 
-from assistant.evaluate import QuestionResult, RankedHit, Report
-from assistant.metrics import Outcome, compute_metrics, threshold_curve
-from assistant.report import summary_table, write_report
+from assistant.evaluation.evaluate import QuestionResult, RankedHit, Report
+from assistant.evaluation.metrics import Outcome, compute_metrics, threshold_curve
+from assistant.evaluation.report import summary_table, write_report
 
 A, B = RankedHit("faq/a", "What is A?", 0.8), RankedHit("faq/b", "What is <b>B</b>?", 0.5)
 

@@ -46,7 +46,7 @@ def test_batch_search_is_search(retriever):
 def test_answer_found_and_not_found(retriever):
     answer = retriever.answer("Do confidential VMs cost extra?")
     assert answer.found and answer.best.question == "Is there an extra cost for using confidential VMs?"
-    assert "Source:" in answer.markdown and "azure-confidential-vms-faq.txt:110-116" in answer.markdown
+    assert "Sources" in answer.markdown and "azure-confidential-vms-faq.txt:110-116" in answer.markdown
     off_topic = retriever.answer("How do I make pancakes?")
     assert not off_topic.found and off_topic.hits == []
     assert len(off_topic.suggestions) == 3

@@ -8,7 +8,6 @@ unless FAQ_ASSISTANT_REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -19,25 +18,16 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from chat_page import ChatPage
+from conftest import MARKUP_FAQ, MARKUP_TITLE
 from page_session import EventFailed, PageSession
-from test_app import ChatPage, browser  # noqa: F401  (the module's Chromium fixture)
 
-from assistant import Retriever
-from assistant.feedback import Vote, append_vote, read_votes
-from benchmarks.load import free_port, start_app, stop
+from assistant.app.feedback import Vote, append_vote, read_votes
+from benchmarks.load import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORK_WARNING = ("warning: listening on 0.0.0.0, so the app is reachable from the network by anyone who can "
                    "reach this machine, with no login")
-
-
-@pytest.fixture(scope="module")
-def served(retriever, tmp_path_factory):
-    """(app, url, feedback log) for the default FAQ on a free loopback port."""
-    log = tmp_path_factory.mktemp("security") / "votes" / "feedback.jsonl"
-    app, url = start_app(retriever, log)
-    yield app, url, log
-    app.close(verbose=False)
 
 
 # --- where it listens --------------------------------------------------------------------------------
@@ -97,11 +87,12 @@ def _a_line(path: Path) -> str:
 
 
 def test_the_app_serves_no_file_beyond_its_own_assets(served, retriever):
-    app, url, log = served
+    app, url, log = served.app, served.url, served.feedback_log
     append_vote(log, Vote("a secret vote", "up", None, None, False))
     files = [Path("/etc/passwd"), ROOT / "README.md", retriever.settings.corpus / "azure-confidential-vms-faq.txt",
              retriever.settings.index / "manifest.json", log]
-    secrets = {path: _a_line(path) for path in files}
+    secrets = {path: _a_line(path) for path in files[:-1]}
+    secrets[log] = log.read_text(encoding="utf-8").splitlines()[-1]  # the log is shared: the vote just cast
     assert app.allowed_paths == [] and "a secret vote" in secrets[log]
 
     with httpx.Client(base_url=url, timeout=60) as http:
@@ -130,7 +121,7 @@ def test_the_app_serves_no_file_beyond_its_own_assets(served, retriever):
 def test_the_app_fetches_no_web_address_for_a_caller(served):
     # Gradio's file route would fetch a public URL and stream it back (tried here, it gets an answer
     # from the network or a 502); the app refuses before any connection is made.
-    _, url, _ = served
+    url = served.url
     with httpx.Client(base_url=url, timeout=60) as http:
         for route in ("/gradio_api/file=http://93.184.216.34/faq.txt", "/gradio_api/file/https://93.184.216.34/a.png",
                       "/gradio_api/file=HTTPS://93.184.216.34/", "/gradio_api/file=%68ttp://93.184.216.34/"):
@@ -140,7 +131,7 @@ def test_the_app_fetches_no_web_address_for_a_caller(served):
 
 
 def test_uploads_beyond_a_kilobyte_are_refused(served):
-    _, url, _ = served
+    url = served.url
     response = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.txt", b"x" * 4096)}, timeout=60)
     assert response.status_code == 413
 
@@ -149,7 +140,7 @@ def test_uploads_beyond_a_kilobyte_are_refused(served):
 
 
 def test_a_request_cannot_choose_where_votes_go(served, tmp_path):
-    app, url, log = served
+    app, url, log = served.app, served.url, served.feedback_log
     steered = tmp_path / "steered.jsonl"
     before = len(read_votes(log))
     session = PageSession(app, url)
@@ -178,36 +169,10 @@ def test_a_request_cannot_choose_where_votes_go(served, tmp_path):
 
 # --- markup reaches the browser as text --------------------------------------------------------------
 
-PIXEL = "http://127.0.0.1:9/px.png"
-MARKUP_TITLE = '<img src=x onerror="window.__xss=1">Markup FAQ'
-MARKUP_FAQ = [
-    {"question": f'Is <img src=x onerror="window.__xss=2"> ![a]({PIXEL}) safe?',
-     "answer": f"No: <script>window.__xss=3</script> and ![a]({PIXEL}) stay text, as do <i>tags</i>.",
-     "url": 'https://example.com/faq"onmouseover="window.__xss=4'},
-    {"question": 'Is <b onclick="window.__xss=5">bold</b> **bold** or `code` shown?',
-     "answer": "Yes: <b>this</b> is not bold, and &lt;entities&gt; stay as written.",
-     "url": "https://example.com/help?a=1&b=<2>"},
-    {"question": "How do I reset my password?", "answer": "Open Settings and choose Reset password."},
-]
-
-
-@pytest.fixture(scope="module")
-def markup_url(embedder, tmp_path_factory):
-    """The app over a small FAQ whose title, questions, answers and links carry markup."""
-    folder = tmp_path_factory.mktemp("markup-security") / "corpus"
-    folder.mkdir()
-    (folder / "faq.jsonl").write_text("".join(json.dumps(row) + "\n" for row in MARKUP_FAQ), encoding="utf-8")
-    (folder / "faq.meta.json").write_text(json.dumps({"title": MARKUP_TITLE}))
-    retriever = Retriever.load(folder.parent / "index", corpus=folder, embedder=embedder)
-    app, url = start_app(retriever, folder.parent / "feedback.jsonl")
-    yield url
-    app.close(verbose=False)
-
-
 @pytest.mark.browser
-def test_markup_in_suggestions_browsing_links_and_title_is_shown_as_text(browser, markup_url):  # noqa: F811
+def test_markup_in_suggestions_browsing_links_and_title_is_shown_as_text(browser, markup_app):
     requests: list[str] = []
-    tab = ChatPage(browser, markup_url)
+    tab = ChatPage(browser, markup_app.url)
     tab.page.on("request", lambda request: requests.append(request.url))
     try:
         questions = [row["question"] for row in MARKUP_FAQ]

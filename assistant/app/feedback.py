@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import AssistantError
+from ..errors import AssistantError
 
 VOTES = ("up", "down")
 
-# Appends from this process are serialised here; flock keeps other processes (a second app on
-# the same log) from interleaving their lines with ours.
+# Appends from this process are serialised here; a lock file beside the log keeps other processes
+# (a second app on the same log) from interleaving their lines with ours.
 _lock = threading.Lock()
 
 
@@ -52,20 +52,16 @@ def append_vote(path: str | Path, vote: Vote) -> None:
     Raises:
         AssistantError: the log cannot be written.
     """
-    import fcntl
+    from filelock import FileLock
 
     path = Path(path)
     line = json.dumps({"timestamp": vote.timestamp, **{k: v for k, v in asdict(vote).items() if k != "timestamp"}},
                       ensure_ascii=False) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _lock, open(path, "a", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                handle.write(line)
-                handle.flush()
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with _lock, FileLock(path.parent / f".{path.name}.lock"), open(path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
     except OSError as exc:
         raise AssistantError(f"cannot write the feedback log {path}: {exc.strerror or exc}") from None
 

@@ -8,10 +8,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer import Answer
-from .errors import AssistantError
+from ..answer import Answer
+from ..errors import AssistantError
+from ..render import Reply, render_answer, render_error, render_question
 from .feedback import Vote, append_vote
-from .render import Reply, render_answer, render_error, render_question
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import IndexFileError
+from ..errors import IndexFileError
 
 MANIFEST = "manifest.json"
 INDEX_FILES = frozenset({MANIFEST, "index.faiss", "views.npy", "entries.jsonl", "passages.jsonl", "lexical",
@@ -24,21 +24,21 @@ REBUILD = "rebuild with `assistant build`"
 
 @contextlib.contextmanager
 def build_lock(target: Path, wait: bool = True):
-    """Hold the lock that keeps builds of `target` apart. Yields False, without waiting, when `wait`
-    is off and a build holds it."""
-    import fcntl
+    """Hold the lock that keeps builds of `target` apart (`.<name>.lock` beside it, across threads and
+    processes). Yields False, without waiting, when `wait` is off and a build holds it."""
+    from filelock import FileLock, Timeout
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{target.name}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = FileLock(target.parent / f".{target.name}.lock")
+    try:
+        lock.acquire(blocking=wait)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def recover(target: Path) -> None:

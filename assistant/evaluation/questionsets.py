@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .corpus import Entry
-from .errors import QuestionSetError
-from .jsonl import json_objects
+from ..errors import QuestionSetError
+from ..ingest.entry import Entry
+from ..ingest.jsonl import json_objects
+from ..text import question_key
 
 _QUERY_KEYS = ("query", "question")
 _EXPECTED_KEYS = ("expected", "relevant")
@@ -91,23 +91,16 @@ class QuestionSet:
         return QuestionSet(self.path, resolved)
 
 
-def normalise(text: str) -> str:
-    """Text for comparison: Unicode-normalised, curly quotes made straight, case and spacing ignored."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))
-    return " ".join(text.casefold().split())
-
-
 class EntryMatcher:
     """Finds the entries an expected value names: by id, by question or answer text (equal after
-    `normalise`), else by the start of a question or answer (a word-aligned prefix: an FAQ question
+    `question_key`), else by the start of a question or answer (a word-aligned prefix: an FAQ question
     may carry a longer tail, such as the error message it asks about)."""
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
         self._by_id = {e.id: e for e in entries}
-        self._questions = [normalise(e.question) for e in entries]
-        self._answers = [normalise(e.answer) for e in entries]
+        self._questions = [question_key(e.question) for e in entries]
+        self._answers = [question_key(e.answer) for e in entries]
         self._equal: list[dict[str, list[str]]] = [{}, {}]  # normalised question / answer -> ids
         for entry, question, answer in zip(entries, self._questions, self._answers):
             self._equal[0].setdefault(question, []).append(entry.id)
@@ -121,7 +114,7 @@ class EntryMatcher:
         """
         if value in self._by_id:
             return [value]
-        key = normalise(value)
+        key = question_key(value)
         for equal in self._equal:
             if key in equal:
                 return list(equal[key])

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .corpus import Entry
+from ..ingest.entry import Entry
 
 Span = tuple[int, int]
 TokenCounter = Callable[[str], int]

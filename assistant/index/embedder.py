@@ -1,17 +1,20 @@
-"""The embedding model behind one small interface. sentence-transformers is imported on first use."""
+"""The embedding model behind one small interface. sentence-transformers is imported on first use.
+
+A model is loaded once per process and shared by every `Embedder` that names it (each keeps its own
+query cache): a CLI call inside a test session, or two retrievers over one model, load it once.
+"""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from .errors import AssistantError
+from ..config import DEFAULT_MODEL
+from ..errors import AssistantError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
 
 
@@ -30,6 +33,39 @@ def resolve_model(name: str) -> str:
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 
+# (path, device) -> (model, the lock its users take). Fast tokenizers are not safe to share between
+# threads ("Already borrowed"), and two forward passes at once only fight over the same cores: one
+# call into a model at a time, whichever Embedder makes it.
+_models: dict[tuple[str, str], tuple[object, threading.Lock]] = {}
+_models_lock = threading.Lock()
+
+
+def shared_model(path: str, device: str, name: str | None = None) -> tuple[object, threading.Lock]:
+    """The SentenceTransformer at `path` on `device`, loaded once per process, and its lock.
+
+    Nothing is downloaded at run time (`local_files_only`): a model must be a folder or already in
+    the Hugging Face cache.
+
+    Raises:
+        AssistantError: the model cannot be loaded.
+    """
+    with _models_lock:
+        loaded = _models.get((path, device))
+        if loaded is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                model = SentenceTransformer(path, device=device, local_files_only=True)
+            except Exception as exc:  # the library raises OSError, ValueError, HF errors...
+                raise AssistantError(
+                    f"cannot load embedding model {name or path!r} ({type(exc).__name__}: {exc}). Give a "
+                    "folder holding a sentence-transformers model, or a name already in the Hugging Face "
+                    "cache; nothing is downloaded at run time."
+                ) from None
+            loaded = _models[(path, device)] = (model, threading.Lock())
+        return loaded
+
+
 class Embedder:
     """Turns texts into unit-length float32 vectors (inner product = cosine).
 
@@ -46,9 +82,7 @@ class Embedder:
         self.device = device
         self.batch_size = batch_size
         self._model = None
-        # Fast tokenizers are not safe to share between threads ("Already borrowed"), and two
-        # forward passes at once only fight over the same cores: one at a time.
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # replaced by the shared model's lock once it is loaded
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_size = cache_size
@@ -58,28 +92,10 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = self._load()
+            model, lock = shared_model(resolve_model(self.name), self.device, self.name)
+            self._lock = lock  # before the model: a thread that sees the model must see its lock
+            self._model = model
         return self._model
-
-    def _load(self):
-        # No downloads at run time: a model must be a folder or already cached.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-
-        path = resolve_model(self.name)
-        try:
-            return SentenceTransformer(path, device=self.device)
-        except Exception as exc:  # the library raises OSError, ValueError, HF errors...
-            raise AssistantError(
-                f"cannot load embedding model {self.name!r} ({type(exc).__name__}: {exc}). Give a "
-                "folder holding a sentence-transformers model, or a name already in the Hugging Face "
-                "cache; nothing is downloaded at run time."
-            ) from None
 
     @property
     def dimension(self) -> int:

@@ -14,7 +14,8 @@ from enum import IntEnum
 import numpy as np
 
 from .chunking import Passage, sentence_spans
-from .corpus import Entry
+from ..ingest.entry import Entry
+from ..text import question_key
 
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
 
@@ -36,7 +37,7 @@ def text_hash(text: str) -> int:
 def question_groups(entries: list[Entry]) -> np.ndarray:
     """Group index per entry: entries with the same question (case and spacing aside) share one."""
     keys: dict[str, int] = {}
-    return np.array([keys.setdefault(" ".join(e.question.lower().split()), len(keys)) for e in entries],
+    return np.array([keys.setdefault(question_key(e.question), len(keys)) for e in entries],
                     dtype=np.int32)
 
 

@@ -18,8 +18,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from ..errors import CorpusError
 from .cleaning import GlueSplitter, clean_lines, fix_mojibake
-from .errors import CorpusError
 from .jsonl import json_objects
 
 Line = tuple[int, str]  # (1-based line number in the original file, cleaned text)

@@ -1,4 +1,4 @@
-"""Acronyms the corpus defines itself, used to expand questions.
+"""Acronyms the corpus defines itself, found at build time (`search.query.expand` uses them).
 
 An FAQ spells out its abbreviations once — "virtual Trusted Platform Module (TPM)", "Platform-managed
 key (PMK)", "SEV-SNP stands for Secure Encrypted Virtualization-Secure Nested Paging" — and then
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .cleaning import english_words
+from ..ingest.cleaning import english_words
 from .lexical import STOPWORDS
 
 # "Long Form (ACR)" and "ACR stands for Long Form".
@@ -132,23 +132,3 @@ def find_spelled_out(texts: list[str], known: dict[str, str]) -> dict[str, str]:
         if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
             found[acronym] = ranked[0][0]
     return found
-
-
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
-
-
-def expand(question: str, acronyms: dict[str, str]) -> str:
-    """`question` with the long form of each defined acronym it uses appended, once each.
-
-    "change from PMK to CMK" -> "change from PMK to CMK (Platform-managed key)".
-    """
-    if not acronyms:
-        return question
-    lowered = question.lower()
-    additions = []
-    for token in dict.fromkeys(_TOKEN.findall(question)):
-        key = token.lower()
-        key = key if key in acronyms else key[:-1] if key.endswith("s") and key[:-1] in acronyms else None
-        if key and acronyms[key].lower() not in lowered and acronyms[key] not in additions:
-            additions.append(acronyms[key])
-    return f"{question} ({'; '.join(additions)})" if additions else question

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import CorpusError
 from . import formats
-from .errors import CorpusError
+from .cleaning import word_list_digest
+from .entry import Entry
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".jsonl": "jsonl",
             ".csv": "csv", ".tsv": "tsv"}
@@ -21,56 +23,6 @@ META_SUFFIX = ".meta.json"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
 PARSER_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One FAQ question and its answer, as it stands in its source file.
-
-    Attributes:
-        id: stable id: an explicit id from a table file, else `<file stem>/<question slug>`.
-        question: the question text.
-        answer: the answer, cleaned of scraping damage; lines joined with newlines.
-        source: the file, relative to the corpus root (POSIX separators).
-        start_line: 1-based line of the question in the original file.
-        end_line: 1-based last line of the answer (inclusive).
-        url: the canonical page of the source, when known.
-        title: the source's title.
-        line_offsets: (character offset in `answer`, line number) for each answer line, so that any
-            span of the answer maps back to file lines.
-    """
-
-    id: str
-    question: str
-    answer: str
-    source: str
-    start_line: int
-    end_line: int
-    url: str | None = None
-    title: str | None = None
-    line_offsets: tuple[tuple[int, int], ...] = ()
-
-    def line_of(self, offset: int) -> int:
-        """The file line holding character `offset` of the answer."""
-        line = self.line_offsets[0][1] if self.line_offsets else self.start_line
-        for start, number in self.line_offsets:
-            if start > offset:
-                break
-            line = number
-        return line
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id, "question": self.question, "answer": self.answer, "source": self.source,
-            "start_line": self.start_line, "end_line": self.end_line, "url": self.url,
-            "title": self.title, "line_offsets": [list(p) for p in self.line_offsets],
-        }
-
-    @classmethod
-    def from_dict(cls, row: dict) -> Entry:
-        row = dict(row)
-        row["line_offsets"] = tuple(tuple(p) for p in row.get("line_offsets", ()))
-        return cls(**row)
 
 
 @dataclass
@@ -217,8 +169,9 @@ def corpus_files(root: Path) -> tuple[list[Path], list[str]]:
 
 
 def fingerprint(files: list[Path], root: Path) -> str:
-    """A hash of every corpus file's name and bytes (and their metadata), plus the parser version."""
-    digest = hashlib.sha256(f"parser {PARSER_VERSION}\n".encode())
+    """A hash of every corpus file's name and bytes (and their metadata), plus what else decides the
+    entries they yield: the parser version and the English word list."""
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}\nwords {word_list_digest()}\n".encode())
     for path in files:
         rel = path.name if root.is_file() else path.relative_to(root).as_posix()
         digest.update(f"{rel}\n".encode())
