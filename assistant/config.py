@@ -46,8 +46,12 @@ class Settings:
     # Append the long form of abbreviations the corpus defines ("PMK" -> "Platform-managed key").
     expand_acronyms: bool = True
 
-    # Answer or abstain: below `min_score` the FAQ is taken not to answer the question.
-    min_score: float = 0.26
+    # Answer, hedge or decline, by the confidence that the top entry answers (search/confidence.py):
+    # a confident answer from `min_confidence`, a hedged one from `hedge_confidence`, else "not in
+    # the FAQ". `confidence_model` is a JSON model to use instead of the shipped one.
+    min_confidence: float = 0.5
+    hedge_confidence: float = 0.2
+    confidence_model: str = ""
     # Two different questions closer than this at the top: ask "did you mean ...?".
     ambiguity_margin: float = 0.02
 

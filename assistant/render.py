@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .answer import NOT_FOUND, Answer
+from .answer import HEDGED, NOT_FOUND, Answer
 from .search.hit import Hit
 
 # What the user typed is shown up to this length (the retriever reads no more than this either).
@@ -130,8 +130,10 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
         lines += [f"_{escape(answer.note)}_", ""]
     if answer.context:
         lines += [f"_Read as a follow-up to: {escape(answer.context)}_", ""]
+        if answer.read_as:
+            lines += [f"_Read as: {escape(answer.read_as)}_", ""]
 
-    if not answer.found:
+    if not answer.found and not answer.hedged:
         lines.append(escape(NOT_FOUND))
         if answer.suggestions:
             lines += ["", "Closest questions in the FAQ:", ""]
@@ -140,6 +142,9 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
         return Reply("\n".join(lines), tuple(h.question for h in answer.suggestions))
 
     options: tuple[str, ...] = ()
+    if answer.hedged:
+        lines += [f"_{escape(HEDGED)}_", ""]
+        options = tuple(h.question for h in answer.suggestions)
     if answer.ambiguous and len(answer.suggestions) >= 2:
         first, second = answer.suggestions[:2]
         mark = "" if second.question.rstrip().endswith("?") else "?"
@@ -152,8 +157,14 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
         if number == 2:
             lines += ["**Also in the FAQ**", ""]
         lines += [f"**{escape(hit.question)}**", "", f"{highlight(hit.text, hit.highlights)} <sup>[{number}]</sup>", ""]
+    if answer.hedged and answer.suggestions:
+        lines += ["Other close questions:", ""]
+        lines += [f"{i}. {escape(h.question)}" for i, h in enumerate(answer.suggestions, start=1)]
+        lines.append("")
     lines += ["---", "", "**Sources**", ""]
     lines += [source_line(hit, number, show_scores) for number, hit in enumerate(shown, start=1)]
+    if show_scores:
+        lines += ["", f"Confidence that this answers the question: {answer.confidence:.0%}"]
     return Reply("\n".join(lines).rstrip(), options)
 
 
@@ -171,20 +182,25 @@ def terminal_text(answer: Answer) -> str:
     """The answer as plain text for a terminal."""
     lines = [answer.note, ""] if answer.note else []
     if answer.context:
-        lines += [f"(read as a follow-up to: {answer.context})", ""]
-    if not answer.found:
+        read = f": {answer.read_as}" if answer.read_as else f" to: {answer.context}"
+        lines += [f"(read as a follow-up{read})", ""]
+    if not answer.found and not answer.hedged:
         lines.append(NOT_FOUND)
         if answer.suggestions:
             lines.append("Closest questions in the FAQ:")
             lines += [f"  - {hit.question}" for hit in answer.suggestions]
         return "\n".join(lines)
+    if answer.hedged:
+        lines += [HEDGED, ""]
     if answer.ambiguous:
         a, b = answer.suggestions[:2]
         lines += [f"Did you mean: {a.question!r} or {b.question!r}? Showing the first.", ""]
     best = answer.hits[0]
     lines += [f"Q: {best.question}", "", best.text, ""]
     source = " — ".join(part for part in (best.title, best.citation, best.url) if part)
-    lines.append(f"Source: {source}  (score {best.score:.2f})")
+    lines.append(f"Source: {source}  (confidence {answer.confidence:.0%})")
+    if answer.hedged and answer.suggestions:
+        lines += ["", "Other close questions:"] + [f"  - {hit.question}" for hit in answer.suggestions]
     return "\n".join(lines)
 
 

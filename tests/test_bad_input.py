@@ -95,20 +95,34 @@ def test_control_characters_and_nul_are_dropped(retriever):
     assert answer.found and answer.best.entry_id == SWAP and answer.note is None
 
 
-def test_a_100000_character_question_is_cut_to_the_model_with_a_note(retriever, embedder):
-    question = "Is the Windows swap file encrypted on the OS disk? " * 2000
-    assert len(question) > 100_000
+# Context that a reader of only the start would take for the question: deployment, regions, billing.
+PASTED_CONTEXT = ("We moved our payroll service to confidential VMs in West Europe last quarter, deployed them "
+                  "from the portal with the DCasv5 series, checked which regions offer them, and the billing "
+                  "looked as expected for the sizes we chose. ") * 12
+
+
+def test_a_pasted_message_is_read_by_the_question_at_its_end(retriever):
+    question = PASTED_CONTEXT + "Anyway, my question: is the Windows swap file encrypted on the OS disk?"
+    assert len(PASTED_CONTEXT) > 2000
     answer = retriever.answer(question)
-    limit = embedder.max_tokens - 2
-    assert answer.note == f"Your question is long: only its first {limit} word pieces were read."
     assert answer.found and answer.best.entry_id == SWAP
+    assert answer.note.startswith("Your question is long: only its last question (")
     assert answer.note in answer.markdown.replace("\\", "")
-    assert ids(retriever.search(question)) == ids(retriever.search(question[:MAX_QUERY_CHARS]))
+    # What is searched is the asking sentence with as much of the context before it as fits.
+    text, note = retriever._read(question)
+    assert text.endswith("is the Windows swap file encrypted on the OS disk?") and len(text) <= MAX_QUERY_CHARS
+
+
+def test_a_100000_character_question_keeps_its_last_question(retriever):
+    question = "How do I pay for it? " * 2000 + "Is the Windows swap file encrypted on the OS disk?"
+    assert len(question) > 40_000
+    answer = retriever.answer(question)
+    assert answer.found and answer.best.entry_id == SWAP and "only its last question" in answer.note
 
 
 def test_a_100000_character_word_is_cut_with_a_note(retriever):
     answer = retriever.answer("x" * 100_000)
-    assert answer.note == f"Your question is long: only its first {MAX_QUERY_CHARS} characters were read."
+    assert answer.note.startswith("Your question is long: only its last sentences (")
     assert isinstance(answer, Answer) and not answer.found
 
 
@@ -117,7 +131,8 @@ def test_a_long_question_in_few_characters_gets_the_note(retriever, embedder):
     question = "한 " * 90
     assert len(question) < 256
     assert embedder.count_tokens(question) > embedder.max_tokens - 2
-    assert "only its first" in retriever.answer(question).note
+    read, note = retriever._read(question)
+    assert "only its last" in note and embedder.count_tokens(read) <= embedder.max_tokens - 2
 
 
 def test_a_question_of_ordinary_length_gets_no_note(retriever):
@@ -139,8 +154,10 @@ def test_mixed_scripts_and_emoji(retriever):
 def test_right_to_left_text(retriever, question):
     answer = retriever.answer(question)
     assert isinstance(answer, Answer) and answer.markdown
-    if not answer.found:
-        assert len(answer.suggestions) == 3
+    if answer.outcome == "not found":
+        assert len(answer.suggestions) == 3 and answer.hits == []
+    else:
+        assert answer.hits
 
 
 def test_the_override_does_not_change_the_answer(retriever):
@@ -174,7 +191,7 @@ def test_history_without_words_is_ignored(retriever):
 def test_cli_long_question_prints_the_note(cli, capsys):
     assert cli("ask", "Is the Windows swap file encrypted on the OS disk? " * 2000) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Your question is long: only its first 254 word pieces were read.\n")
+    assert out.startswith("Your question is long: only its last question (")
     assert "pagefile.sys" in out
 
 

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import AssistantError
-from .metrics import CurvePoint, Metrics, Outcome, compute_metrics, first_rank, threshold_curve
+from .metrics import (
+    CurvePoint,
+    Metrics,
+    Outcome,
+    ReliabilityBin,
+    compute_metrics,
+    first_rank,
+    reliability,
+    threshold_curve,
+)
 from .questionsets import QuestionSet
 
 # Named configurations for --compare: changes to the question-time settings.
@@ -46,7 +55,7 @@ class Configuration:
 
 def parse_configuration(spec: str) -> Configuration:
     """`default`, `dense` (a preset), or `name:key=value,key=value` over question-time settings; a
-    name that is a preset starts from it (`dense:min_score=0.5`), any other from the default.
+    name that is a preset starts from it (`dense:min_confidence=0.7`), any other from the default.
 
     Raises:
         AssistantError: an unknown preset or setting, or a malformed spec.
@@ -113,12 +122,15 @@ class QuestionResult:
         expected: what the question set expects, as written.
         relevant: the entry ids that answer it (empty: out of scope).
         relevant_questions: those entries' questions.
-        found: the assistant answered (did not abstain).
+        found: the assistant answered confidently.
+        hedged: it showed the closest entry as uncertain.
+        confidence: its estimated probability that the top entry answers.
         ambiguous: it answered with "did you mean ...?".
         hits: the ranking, best first, whether or not it answered.
         rank: the rank of the first relevant entry in `hits` (None: not there, or out of scope).
-        outcome: "right answer", "wrong answer", "not answered", "declined" (right for an
-            out-of-scope question) or "answered out of scope".
+        outcome: in scope: "right answer" (confident), "wrong answer" (confident), "hedged, right
+            entry", "hedged, wrong entry" or "not answered"; out of scope: "declined", "hedged out of
+            scope" (both right: no confident answer) or "answered out of scope".
     """
 
     line: int
@@ -129,6 +141,8 @@ class QuestionResult:
     relevant: list[str]
     relevant_questions: list[str]
     found: bool
+    hedged: bool
+    confidence: float
     ambiguous: bool
     hits: list[RankedHit]
     rank: int | None
@@ -136,7 +150,7 @@ class QuestionResult:
 
     @property
     def correct(self) -> bool:
-        return self.outcome in ("right answer", "declined")
+        return self.outcome in ("right answer", "declined", "hedged out of scope")
 
     @property
     def turn(self) -> int:
@@ -169,7 +183,8 @@ class Report:
         settings: the question-time settings used.
         metrics: the figures.
         results: one per question (each turn of a conversation is a question), in file order.
-        curve: answering vs declining across score thresholds.
+        curve: answering vs declining across confidence thresholds.
+        reliability: confidence against the share right, bin by bin.
     """
 
     config: str
@@ -180,6 +195,7 @@ class Report:
     metrics: Metrics
     results: list[QuestionResult]
     curve: list[CurvePoint]
+    reliability: list[ReliabilityBin] = field(default_factory=list)
 
     @property
     def failures(self) -> list[QuestionResult]:
@@ -247,13 +263,13 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
             # every in-scope question.
             hits = [RankedHit(h.entry_id, h.question, h.score) for h in answer.ranking[:depth]]
             outcome = Outcome(tuple(h.entry_id for h in hits), frozenset(question.relevant), answer.found,
-                              follow_up=bool(question.history), top_score=hits[0].score if hits else None)
+                              follow_up=bool(question.history), confidence=answer.confidence, hedged=answer.hedged)
             outcomes.append(outcome)
             results.append(QuestionResult(
                 line=question.line, qid=question.qid, query=question.query, history=list(question.history),
                 expected=list(question.expected), relevant=list(question.relevant),
                 relevant_questions=[question_of[e] for e in question.relevant], found=answer.found,
-                ambiguous=answer.ambiguous, hits=hits,
+                hedged=answer.hedged, confidence=round(answer.confidence, 4), ambiguous=answer.ambiguous, hits=hits,
                 rank=first_rank(outcome.ranked, outcome.relevant) if outcome.in_scope else None,
                 outcome=_outcome(outcome),
             ))
@@ -264,7 +280,8 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
         config=config, question_set=str(questions.path), corpus=str(settings.corpus),
         entries=len(retriever.entries), settings={name: getattr(settings, name) for name in QUESTION_TIME},
         metrics=compute_metrics(outcomes, k), results=results,
-        curve=threshold_curve(outcomes, _thresholds(outcomes, settings.min_score)),
+        curve=threshold_curve(outcomes, _thresholds(settings.min_confidence)),
+        reliability=reliability(outcomes),
     )
 
 
@@ -288,17 +305,14 @@ def compare(retriever, questions: QuestionSet, configurations: list[Configuratio
 
 def _outcome(o: Outcome) -> str:
     if not o.in_scope:
-        return "answered out of scope" if o.answered else "declined"
+        return "answered out of scope" if o.answered else "hedged out of scope" if o.hedged else "declined"
+    if o.hedged:
+        return "hedged, right entry" if o.top_correct else "hedged, wrong entry"
     if not o.answered:
         return "not answered"
     return "right answer" if o.top_correct else "wrong answer"
 
 
-def _thresholds(outcomes: list[Outcome], current: float, steps: int = 100) -> list[float]:
-    """`steps` + 1 evenly spaced thresholds across the top scores, plus the current one."""
-    scores = [o.top_score for o in outcomes if o.top_score is not None]
-    if not scores:
-        return [current]
-    low, high = min(scores + [current]) - 0.01, max(scores + [current]) + 0.01
-    points = {round(low + (high - low) * i / steps, 6) for i in range(steps + 1)}
-    return sorted(points | {current})
+def _thresholds(current: float, steps: int = 100) -> list[float]:
+    """`steps` + 1 evenly spaced confidence thresholds from 0 to 1, plus the current one."""
+    return sorted({round(i / steps, 6) for i in range(steps + 1)} | {current})

@@ -5,8 +5,9 @@
     results.csv       the same, flat, for a spreadsheet
     failures.jsonl    the questions without the right outcome
     metrics.json      the figures and the settings used
-    thresholds.png    answered in scope vs declined out of scope across score thresholds
-    report.html       one self-contained page: metrics, plot, misses, entries that attract wrong answers
+    thresholds.png    answered in scope vs not answered out of scope across confidence thresholds
+    reliability.png   confidence against the share of questions answered right (calibration)
+    report.html       one self-contained page: metrics, plots, misses, entries that attract wrong answers
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from .evaluate import Report
 ROWS = (
     ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"), ("recall@{k}", "recall_at_k"), ("MRR", "mrr"),
     ("MAP", "map"), ("nDCG@{k}", "ndcg_at_k"), ("nDCG@3", "ndcg_at_3"),
-    ("answered in scope", "answered_in_scope"), ("rejected out of scope", "rejected_out_of_scope"),
-    ("false-answer rate", "false_answer_rate"), ("accuracy", "accuracy"),
-    ("follow-up accuracy", "follow_up_accuracy"),
+    ("answered in scope", "answered_in_scope"), ("answered right in scope", "correct_in_scope"),
+    ("not answered out of scope", "rejected_out_of_scope"), ("false-answer rate", "false_answer_rate"),
+    ("confident wrong", "confident_wrong_rate"), ("hedged", "hedged_rate"),
+    ("confidence AUROC", "confidence_auroc"), ("calibration error", "calibration_error"),
+    ("accuracy", "accuracy"), ("follow-up accuracy", "follow_up_accuracy"),
 )
 TOP_IN_CSV = 3
 
@@ -67,7 +70,7 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in ("results.jsonl", "results.csv", "failures.jsonl", "metrics.json",
-                                              "thresholds.png", "report.html")}
+                                              "thresholds.png", "reliability.png", "report.html")}
     _write_jsonl(paths["results.jsonl"], [r.to_dict() for r in report.results])
     _write_csv(paths["results.csv"], report)
     _write_jsonl(paths["failures.jsonl"], [r.to_dict() for r in report.failures])
@@ -75,7 +78,9 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
                                      encoding="utf-8")
     png = threshold_plot(report)
     paths["thresholds.png"].write_bytes(png)
-    paths["report.html"].write_text(render_html(report, png), encoding="utf-8")
+    calibration = reliability_plot(report)
+    paths["reliability.png"].write_bytes(calibration)
+    paths["report.html"].write_text(render_html(report, png, calibration), encoding="utf-8")
     return list(paths.values())
 
 
@@ -101,7 +106,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def _write_csv(path: Path, report: Report) -> None:
     header = ["line", "qid", "turn", "history", "query", "expected", "expected_question", "outcome", "correct",
-              "abstained", "rank"]
+              "confidence", "rank"]
     for i in range(1, TOP_IN_CSV + 1):
         header += [f"top{i}_entry_id", f"top{i}_question", f"top{i}_score"]
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -109,7 +114,7 @@ def _write_csv(path: Path, report: Report) -> None:
         writer.writerow(header)
         for r in report.results:
             row = [r.line, r.qid or "", r.turn, " | ".join(r.history), r.query, " | ".join(r.relevant),
-                   " | ".join(dict.fromkeys(r.relevant_questions)), r.outcome, r.correct, not r.found,
+                   " | ".join(dict.fromkeys(r.relevant_questions)), r.outcome, r.correct, f"{r.confidence:.4f}",
                    "" if r.rank is None else r.rank]
             for i in range(TOP_IN_CSV):
                 hit = r.hits[i] if i < len(r.hits) else None
@@ -117,35 +122,67 @@ def _write_csv(path: Path, report: Report) -> None:
             writer.writerow(row)
 
 
-def threshold_plot(report: Report) -> bytes:
-    """A PNG of answered-in-scope and rejected-out-of-scope shares as the score threshold moves."""
+def _figure():
     # The object-oriented API with the Agg canvas: no pyplot, no global backend, no display needed.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    curve = report.curve
-    x = [p.threshold for p in curve]
     figure = Figure(figsize=(7, 4.2), dpi=100)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    return figure, figure.add_subplot()
+
+
+def _png(figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def threshold_plot(report: Report) -> bytes:
+    """A PNG of answered-in-scope and not-answered-out-of-scope shares as the confidence threshold moves."""
+    curve = report.curve
+    x = [p.threshold for p in curve]
+    figure, axes = _figure()
     if report.metrics.in_scope:
         axes.plot(x, [p.answered_in_scope for p in curve], label="in scope: answered", color="tab:blue")
         axes.plot(x, [p.correct_in_scope for p in curve], label="in scope: answered right",
                   color="tab:blue", linestyle="--")
     if report.metrics.out_of_scope:
-        axes.plot(x, [p.rejected_out_of_scope for p in curve], label="out of scope: declined", color="tab:red")
-    current = report.settings["min_score"]
-    axes.axvline(current, color="grey", linestyle=":", label=f"min_score {current:g}")
-    axes.set_xlabel("threshold on the best score")
+        axes.plot(x, [p.rejected_out_of_scope for p in curve], label="out of scope: not answered",
+                  color="tab:red")
+    current = report.settings["min_confidence"]
+    axes.axvline(current, color="grey", linestyle=":", label=f"min_confidence {current:g}")
+    axes.set_xlabel("threshold on the confidence")
     axes.set_ylabel("share of questions")
     axes.set_ylim(-0.02, 1.02)
     axes.set_title(f"{Path(report.question_set).name} ({report.config})")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize="small")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    # Beside the axes, not over them: the curves run through every corner of the plot.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", borderaxespad=0)
+    return _png(figure)
+
+
+def reliability_plot(report: Report) -> bytes:
+    """A PNG reliability diagram: per bin of confidence, the share of questions whose top entry
+    answers them; on the diagonal, a confidence means what it says."""
+    figure, axes = _figure()
+    cells = report.reliability
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    if cells:
+        axes.plot([c.mean_confidence for c in cells], [c.right for c in cells], marker="o", color="tab:green",
+                  label="this set")
+        for c in cells:
+            axes.annotate(str(c.questions), (c.mean_confidence, c.right), textcoords="offset points",
+                          xytext=(4, -10), fontsize="x-small", color="#555")
+    axes.set_xlabel("confidence (numbers: questions per bin)")
+    axes.set_ylabel("share whose top entry answers")
+    axes.set_xlim(-0.02, 1.02)
+    axes.set_ylim(-0.02, 1.02)
+    axes.set_title(f"Reliability: {Path(report.question_set).name} ({report.config})")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", borderaxespad=0)
+    return _png(figure)
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -159,7 +196,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
-def render_html(report: Report, png: bytes | None = None) -> str:
+def render_html(report: Report, png: bytes | None = None, calibration: bytes | None = None) -> str:
     """The report as one HTML page; the plot is embedded, so the file stands alone."""
     e = html.escape
     m = report.metrics
@@ -175,16 +212,18 @@ def render_html(report: Report, png: bytes | None = None) -> str:
         parts.append(f'<tr><th>{e(label.format(k=m.k))}</th><td class="n">{_share(getattr(m, name))}</td></tr>')
     parts.append("</table>")
     parts.append('<p class="muted">Ranking metrics count in-scope questions, ranked whether or not the '
-                 "assistant answered. Accuracy: in scope, answered with a right entry first; out of scope, "
-                 "declined. False-answer rate: share of the answers given that are wrong.</p>")
+                 "assistant answered. Answered: a confident answer (not hedged, not declined). Accuracy: in "
+                 "scope, a confident right answer; out of scope, no confident answer. False-answer rate: share "
+                 "of the confident answers that are wrong; confident wrong: share of all questions.</p>")
 
-    parts.append("<h2>Answering vs declining across thresholds</h2>")
-    if png:
-        parts.append(f'<img alt="threshold curve" src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+    parts.append("<h2>Answering vs declining across confidence thresholds, and calibration</h2>")
+    for image, alt in ((png, "threshold curve"), (calibration, "reliability diagram")):
+        if image:
+            parts.append(f'<img alt="{alt}" src="data:image/png;base64,{base64.b64encode(image).decode()}">')
     best = report.best_threshold
     if best is not None:
-        parts.append(f'<p class="muted">Current min_score {report.settings["min_score"]:g}. On this set the '
-                     f"highest accuracy, {best.accuracy:.4f}, is reached at threshold {best.threshold:.3f}: "
+        parts.append(f'<p class="muted">Current min_confidence {report.settings["min_confidence"]:g}. On this '
+                     f"set the highest accuracy, {best.accuracy:.4f}, is reached at threshold {best.threshold:.3f}: "
                      "a threshold fitted to one set, shown for reference.</p>")
 
     failures = report.failures
@@ -198,6 +237,7 @@ def render_html(report: Report, png: bytes | None = None) -> str:
                 asked = f'<span class="muted">{e(" / ".join(r.history))} /</span> {asked}'
             expected = "<br>".join(e(q) for q in dict.fromkeys(r.relevant_questions)) or "<i>(out of scope)</i>"
             top = "<br>".join(f"{e(h.question)} ({h.score:.3f})" for h in r.hits[:3])
+            top += f'<br><span class="muted">confidence {r.confidence:.2f}</span>'
             rank = "-" if r.rank is None else str(r.rank)
             parts.append(f'<tr><td class="n">{r.line}</td><td>{e(r.outcome)}</td><td>{asked}</td>'
                          f'<td>{expected}</td><td class="n">{rank}</td><td>{top}</td></tr>')

@@ -3,6 +3,9 @@ it the context of the conversation.
 
 The rules are about English grammar, not about any FAQ: a follow-up opens with a connective ("and",
 "what about") or leans on a pronoun ("do they cost more?") while carrying few words of its own.
+A follow-up that brings a new thing ("and the Intel equivalent?" after a question about AMD) may
+mean the earlier question with one thing swapped: `swaps` writes those readings out, and the
+Retriever keeps the one the FAQ matches best, if it matches better than the plain joined reading.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ _FUNCTION = frozenset(
     less much many very just only too as than please which who whom whose when where why get got
     he she him her his hers""".split()
 )
+# Words a follow-up uses to point back at the earlier question's thing rather than to name a new one
+# ("the Intel *equivalent*", "the *same* for Windows"): they are never what is swapped in.
+_POINTERS = frozenset(
+    """equivalent equivalents version versions case cases one ones instead else other others kind
+    type way thing things option options about regarding""".split()
+)
 # A question with more content words than this stands on its own, whatever its first word.
 MAX_CONTENT_WORDS = 4
 # How much of a (very long) earlier question goes before a follow-up, so that the follow-up's own
@@ -43,11 +52,14 @@ class Resolved:
         context_query: for a follow-up, the question joined to the earlier one it continues; None
             for a question that stands on its own.
         context: the earlier question used, if any.
+        rewrite: the earlier question with one thing swapped for what the follow-up names, when that
+            is how it was read (set by the Retriever).
     """
 
     query: str
     context_query: str | None = None
     context: str | None = None
+    rewrite: str | None = None
 
 
 def content_words(text: str) -> list[str]:
@@ -62,11 +74,45 @@ def is_follow_up(question: str) -> bool:
 
 
 def resolve_follow_up(question: str, history: list[str] | None) -> Resolved:
-    """Pair a follow-up with the question it continues (itself resolved, if it was a follow-up too)."""
+    """Pair a follow-up with the question it continues: the last earlier question that stands on its
+    own, joined with the follow-ups asked since (each kept to MAX_CONTEXT_CHARS)."""
+    if not isinstance(question, str) or not is_follow_up(question):
+        return Resolved(question)
     # Earlier questions without a word in them (empty, only punctuation) give no context.
     history = [h for h in (history or []) if isinstance(h, str) and any(ch.isalnum() for ch in h)]
-    if not history or not isinstance(question, str) or not is_follow_up(question):
+    if not history:
         return Resolved(question)
-    previous = resolve_follow_up(history[-1], history[:-1])
-    context = previous.context_query or previous.query
+    start = len(history) - 1  # back to the question that opened this thread of follow-ups
+    while start > 0 and is_follow_up(history[start]):
+        start -= 1
+    context = history[start]
+    for earlier in history[start + 1 :]:
+        context = f"{context[:MAX_CONTEXT_CHARS]} {earlier}"
     return Resolved(question, f"{context[:MAX_CONTEXT_CHARS]} {question}", context)
+
+
+_WORD = re.compile(r"[\w\-+.#]*\w[\w+#]*")
+
+
+def swaps(question: str, context: str) -> list[str]:
+    """The earlier question with one of its words (or two adjacent ones) replaced by what the
+    follow-up newly names: "and the Intel equivalent?" after "Can I do attestation for AMD VMs?"
+    gives "Can I do attestation for Intel VMs?", "Can I do Intel for AMD VMs?", ... (the Retriever
+    keeps the reading the FAQ matches best). Empty when the follow-up leans on a pronoun ("do they
+    cost more?" asks something new about the same thing), names nothing new, or more than three
+    new words.
+    """
+    if _BACK_REFERENCE.search(question):
+        return []
+    known = {w.lower() for w in _WORD.findall(context)}
+    spans = [m for m in _WORD.finditer(question)
+             if m.group(0).lower() not in known | _FUNCTION | _POINTERS and not m.group(0).isdigit()]
+    if not 1 <= len(spans) <= 3:
+        return []
+    new = question[spans[0].start() : spans[-1].end()]
+    asked = {w.lower() for w in _WORD.findall(question)}
+    slots = [m for m in _WORD.finditer(context) if m.group(0).lower() not in _FUNCTION | asked]
+    rewrites = [context[: m.start()] + new + context[m.end() :] for m in slots]
+    rewrites += [context[: a.start()] + new + context[b.end() :]
+                 for a, b in zip(slots, slots[1:]) if not context[a.end() : b.start()].strip()]
+    return list(dict.fromkeys(rewrites))

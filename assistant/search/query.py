@@ -1,32 +1,38 @@
 """Question preparation: a user's text becomes what is searched.
 
-Cleaning (control characters out, whitespace collapsed, cut to a length the model can read),
-the long form of acronyms the corpus defines appended, and a note for the user when a question was
-too long to be read whole. Follow-ups are resolved in `followup.py`.
+Cleaning (NFKC, control characters out, whitespace collapsed), reading a long paste by the part
+that asks, with a note for the user, and the long form of acronyms the corpus defines appended.
+Follow-ups are resolved in `followup.py`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..errors import AssistantError
+from ..ingest.cleaning import english_words
 from ..text import printable
 
-# The model reads at most 256 word pieces (about 1,000 characters of English); longer questions are
-# cut here so that tokenizing and BM25 stay cheap on absurd input (100,000 characters).
+# A pasted message is read from its end, where people ask: at most this much of it is looked at, so
+# that normalising and tokenizing stay cheap on absurd input (100,000 characters).
+MAX_INPUT_CHARS = 20_000
+# What is searched at most: about what the model reads (256 word pieces are ~1,000 characters).
 MAX_QUERY_CHARS = 2000
+_SENTENCE_END = re.compile(r"""(?<=[.!?])["')\]]*\s+""")
 
 
 def clean_query(query: str) -> str:
-    """Normalise a question for search: control characters dropped, whitespace collapsed, cut to
-    MAX_QUERY_CHARS.
+    """Normalise a question for search: Unicode NFKC (full-width letters, ligatures and compatibility
+    forms become plain ones), control characters dropped, whitespace collapsed; a very long paste
+    keeps its last MAX_INPUT_CHARS characters.
 
     Raises:
         AssistantError: the question is not text, is empty once cleaned, or has no word in it.
     """
     if not isinstance(query, str):
         raise AssistantError(f"a question must be text, not {type(query).__name__}")
-    text = printable(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
+    text = printable(unicodedata.normalize("NFKC", query[-MAX_INPUT_CHARS:]))
     if not text:
         raise AssistantError("the question is empty")
     if not any(ch.isalnum() for ch in text):
@@ -34,21 +40,44 @@ def clean_query(query: str) -> str:
     return text
 
 
-def length_note(question: str, read: str, max_tokens: int, count_tokens) -> str | None:
-    """A note when `question` (read as `read`, cleaned) was too long to be read whole.
+def read_question(text: str, max_tokens: int, count_tokens) -> tuple[str, str | None]:
+    """What of a cleaned question is searched, and a note for the user when it is not all of it.
+
+    A question the model can read whole is read whole. A longer one (a message pasted with its
+    context) is read by its asking part: its last sentence with a question mark (else its last
+    sentence), with as many sentences before it as fit; a single sentence too long to fit keeps its
+    end.
 
     Args:
+        text: the cleaned question (`clean_query`).
         max_tokens: the model's sequence length, special tokens included.
         count_tokens: counts the word pieces of a text.
     """
     limit = max_tokens - 2  # [CLS] and [SEP] take two
-    # No character makes more than 3 word pieces (a Korean syllable: its three jamo), measured over
-    # all of Unicode with the bundled tokenizer: short questions need no count.
-    if 3 * len(read) > limit and count_tokens(read) > limit:
-        return f"Your question is long: only its first {limit} word pieces were read."
-    if len(read) == MAX_QUERY_CHARS and len(printable(question)) > MAX_QUERY_CHARS:
-        return f"Your question is long: only its first {MAX_QUERY_CHARS} characters were read."
-    return None
+
+    def fits(part: str) -> bool:
+        # No character makes more than 3 word pieces (a Korean syllable: its three jamo), measured
+        # over all of Unicode with the bundled tokenizer: short texts need no count.
+        return len(part) <= MAX_QUERY_CHARS and (3 * len(part) <= limit or count_tokens(part) <= limit)
+
+    if fits(text):
+        return text, None
+    sentences = [s for s in _SENTENCE_END.split(text) if s]
+    asks = [i for i, sentence in enumerate(sentences) if "?" in sentence]
+    last = asks[-1] if asks else len(sentences) - 1
+    start = last
+    while start > 0 and fits(" ".join(sentences[start - 1 : last + 1])):
+        start -= 1
+    read = " ".join(sentences[start : last + 1])
+    if not fits(read):  # one sentence longer than the model reads: its end asks
+        words = read.split(" ")
+        low, high = 1, len(words)  # the most trailing words that fit
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(" ".join(words[-middle:])) else (low, middle - 1)
+        read = " ".join(words[-low:])[-MAX_QUERY_CHARS:]
+    part = "question" if asks else "sentences"
+    return read, f"Your question is long: only its last {part} ({len(read):,} characters) was read."
 
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
@@ -57,14 +86,18 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
 def expand(question: str, acronyms: dict[str, str]) -> str:
     """`question` with the long form of each defined acronym it uses appended, once each.
 
-    "change from PMK to CMK" -> "change from PMK to CMK (Platform-managed key)".
+    "change from PMK to CMK" -> "change from PMK to CMK (Platform-managed key)". A token that is
+    also a common English word counts only when written in capitals: "who" is not "WHO".
     """
     if not acronyms:
         return question
     lowered = question.lower()
     additions = []
+    common = english_words()
     for token in dict.fromkeys(_TOKEN.findall(question)):
         key = token.lower()
+        if key in common and not token.isupper():
+            continue
         key = key if key in acronyms else key[:-1] if key.endswith("s") and key[:-1] in acronyms else None
         if key and acronyms[key].lower() not in lowered and acronyms[key] not in additions:
             additions.append(acronyms[key])

@@ -20,10 +20,11 @@ from ..index.embedder import Embedder
 from ..index.folder import REBUILD
 from ..index.store import IndexData, open_current
 from ..ingest.entry import Entry
+from .confidence import ConfidenceModel, default_model, features
 from .evidence import HitMaker
-from .followup import resolve_follow_up
+from .followup import resolve_follow_up, swaps
 from .hit import Hit
-from .query import clean_query, expand, length_note
+from .query import clean_query, expand, read_question
 from .scoring import Scorer, Scores
 
 REBUILD_CHOICES = ("auto", "never", "always")
@@ -48,6 +49,8 @@ class Retriever:
         self.embedder = embedder
         self._scorer = Scorer(data, self.settings)
         self._hit_maker = HitMaker(data)
+        path = self.settings.confidence_model
+        self._confidence = ConfidenceModel.read(path) if path else default_model()
 
     # --- construction -----------------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ class Retriever:
     def batch_search(self, queries: list[str], k: int | None = None) -> list[list[Hit]]:
         """`search` for many queries at once: one batched forward pass of the model."""
         k = self._checked_k(k)
-        queries = [clean_query(q) for q in queries]
+        queries = [self._read(q)[0] for q in queries]
         results: list[list[Hit]] = []
         for part in self._chunks(queries):
             scores = self._score(part)
@@ -141,31 +144,50 @@ class Retriever:
             raise AssistantError(f"{len(questions)} questions but {len(histories)} histories; give one per question")
         if any(isinstance(h, str) for h in histories):
             raise AssistantError("a history is a list of earlier questions, not one string")
-        cleaned = [clean_query(q) for q in questions]
-        parts = zip(self._chunks(questions), self._chunks(cleaned), self._chunks(histories))
+        read = [self._read(q) for q in questions]
+        parts = zip(self._chunks(questions), self._chunks(read), self._chunks(histories))
         return [answer for part in parts for answer in self._answer_part(*part, k)]
 
-    def _answer_part(self, questions: list[str], cleaned: list[str], histories: list[list[str]],
+    def _read(self, question: str) -> tuple[str, str | None]:
+        """The part of `question` that is searched, and a note when it is not all of it."""
+        return read_question(clean_query(question), self.embedder.max_tokens, self.embedder.count_tokens)
+
+    def _answer_part(self, questions: list[str], read: list[tuple[str, str | None]], histories: list[list[str]],
                      k: int) -> list[Answer]:
+        cleaned = [text for text, _ in read]
         searched = [resolve_follow_up(q, h) for q, h in zip(cleaned, histories)]
-        # A follow-up is searched on its own and joined to its context, and the two scores are
-        # averaged. It asks for something new, so the entry that answered its context is left out.
+        # A follow-up is searched on its own and in context, and the two scores are averaged. Its
+        # context form is the earlier question with one thing swapped for what the follow-up names,
+        # when the FAQ matches such a reading better than the two questions joined. It asks for
+        # something new, so the entry that answered the earlier question is left out.
         follow_ups = [row for row, s in enumerate(searched) if s.context_query]
+        rewrites = [swaps(searched[row].query, searched[row].context) for row in follow_ups]
         texts = list(cleaned)
-        texts += [clean_query(searched[row].context_query) for row in follow_ups]
         texts += [clean_query(searched[row].context) for row in follow_ups]
+        texts += [clean_query(searched[row].context_query) for row in follow_ups]
+        texts += [clean_query(text) for options in rewrites for text in options]
         scores = self._score(texts)
         n, m = len(searched), len(follow_ups)
+        first_rewrite = n + 2 * m
+        confidence_rows = list(range(n))  # whose scores say how sure the answer is
         for i, row in enumerate(follow_ups):
-            scores.blend(row, n + i)
-            answered_before = int(np.argmax(scores.fused[n + m + i]))
-            same_question = self.data.group_of == self.data.group_of[answered_before]
-            scores.fused[row, same_question] = -1.0
+            answered_before = int(np.argmax(scores.fused[n + i]))
+            other = self.data.group_of != self.data.group_of[answered_before]
+            readings = [n + m + i, *range(first_rewrite, first_rewrite + len(rewrites[i]))]
+            best = max(readings, key=lambda r: scores.fused[r, other].max(initial=-np.inf))
+            if best != n + m + i:
+                searched[row] = dataclasses.replace(searched[row], rewrite=rewrites[i][best - first_rewrite])
+            first_rewrite += len(rewrites[i])
+            scores.blend(row, best)
+            scores.fused[row, ~other] = scores.fused[best, ~other] = -1.0
+            # A follow-up is as sure as its reading in context: alone, "and for Intel?" matches little.
+            confidence_rows[row] = best
         answers = []
         for row, (question, resolved) in enumerate(zip(questions, searched)):
             hits = self._hit_maker.hits(scores, row, max(k, 3))
-            note = length_note(question, cleaned[row], self.embedder.max_tokens, self.embedder.count_tokens)
-            answers.append(decide(question, resolved, hits, self.settings, k, note))
+            evidence = features(scores, confidence_rows[row], int(np.argmax(scores.fused[row])), self.data.group_of)
+            answers.append(decide(question, resolved, hits, self._confidence(evidence), evidence, self.settings,
+                                  k, read[row][1]))
         return answers
 
     def _score(self, queries: list[str]) -> Scores:
