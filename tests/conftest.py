@@ -41,10 +41,10 @@ def _isolated_settings(monkeypatch, model_cache):
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedder(model_cache):
     from assistant import Embedder
 
-    model = Embedder()
+    model = Embedder(model_cache=model_cache)  # session fixtures are set up before the autouse one
     model.embed(["warm up"])
     return model
 

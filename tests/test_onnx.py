@@ -12,7 +12,15 @@ from conftest import ROOT
 
 from assistant import Embedder, Retriever
 from assistant.index.model_identity import model_identity, resolve_model
-from assistant.index.onnx_encoder import INFO, ONNX_FILE, TOKENIZER_FILE, ExportUnusable, OnnxEncoder, export_folder
+from assistant.index.onnx_encoder import (
+    INFO,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    ExportUnusable,
+    OnnxEncoder,
+    export_folder,
+    file_record,
+)
 
 
 def _questions(path, count: int) -> list[str]:
@@ -71,7 +79,8 @@ def test_the_export_is_json_and_onnx_only(export):
     assert not (export / ONNX_FILE).read_bytes().startswith(b"\x80")  # not a pickle
 
 
-@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "missing tokenizer", "foreign", "bad json"])
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "missing tokenizer", "foreign", "bad json",
+                                    "unloadable"])
 def test_a_damaged_or_foreign_export_is_never_loaded(export, tmp_path, damage):
     copy = tmp_path / export.name
     shutil.copytree(export, copy)
@@ -90,10 +99,16 @@ def test_a_damaged_or_foreign_export_is_never_loaded(export, tmp_path, damage):
         info = json.loads((copy / INFO).read_text())
         info["model_sha256"] = "0" * 64
         (copy / INFO).write_text(json.dumps(info))
+    elif damage == "unloadable":  # checksums that match a file onnxruntime cannot read
+        (copy / ONNX_FILE).write_bytes(b"not an onnx graph\n" * 100)
+        info = json.loads((copy / INFO).read_text())
+        info["files"][ONNX_FILE] = file_record(copy / ONNX_FILE)
+        (copy / INFO).write_text(json.dumps(info))
     else:
         (copy / INFO).write_text("{not json")
-    with pytest.raises(ExportUnusable):
+    with pytest.raises(ExportUnusable) as raised:
         OnnxEncoder.open(copy, identity)
+    assert "\n" not in str(raised.value)  # shown as one warning line
 
 
 @pytest.mark.slow

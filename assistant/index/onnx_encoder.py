@@ -182,7 +182,8 @@ class OnnxEncoder:
         except ImportError as exc:
             raise ExportUnusable(f"{exc.name} is not installed") from None
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph, tokenizers an Exception
-            raise ExportUnusable(f"{folder} cannot be loaded ({type(exc).__name__}: {exc})") from None
+            first = (str(exc).strip().splitlines() or [""])[0][:200]  # a warning is one line
+            raise ExportUnusable(f"{folder} cannot be loaded ({type(exc).__name__}: {first})") from None
         counter.no_truncation()
         counter.no_padding()
         return cls(info, session, tokenizer, counter)
