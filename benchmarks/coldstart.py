@@ -1,13 +1,17 @@
 """Cold start, each in a fresh process: `import assistant`, `assistant ask`, the first answer.
 
-Wall time is measured by the parent from launch to exit; peak RSS comes from the child's own rusage.
-The package is byte-compiled first, as an installed package is (pip compiles on install), so that
-`import assistant` is not timed compiling its own source.
+The bare limit: a fresh process that loads the model with sentence-transformers and encodes one
+sentence, the least any retriever built on it pays before its first answer. `assistant ask` and
+the bare limit run in alternation, in random order, and the ratio is the median of per-round
+ratios. Wall time is measured by the parent from launch to exit; peak RSS is the child's own
+(VmHWM). The package is byte-compiled first, as an installed package is (pip compiles on install),
+so that `import assistant` is not timed compiling its own source.
 """
 
 from __future__ import annotations
 
 import compileall
+import random
 import signal
 import socket
 import subprocess
@@ -16,11 +20,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from assistant.config import DEFAULT_MODEL
+
 from .measure import child_env, last_json, percentile, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "is the swap file encrypted?"
-HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "bm25s", "gradio", "sklearn")
+HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "bm25s", "scipy", "gradio", "sklearn",
+         "onnxruntime")
 
 # Child programs; their arguments come in sys.argv.
 IMPORT = """
@@ -31,15 +38,36 @@ seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "heavy": [m for m in sys.argv[1:] if m in sys.modules]}))
 """
 
+# The bare limit: sentence-transformers loads the model and encodes one sentence.
+BARE = """
+import sys
+from sentence_transformers import SentenceTransformer
+model = SentenceTransformer(sys.argv[1], device="cpu", local_files_only=True)
+model.encode([sys.argv[2]], normalize_embeddings=True, show_progress_bar=False)
+"""
+
+# `assistant ask`, with the modules it loaded reported at exit.
+ASK = """
+import atexit, json, sys
+heavy = sys.argv[1].split(",")
+atexit.register(lambda: print(json.dumps({"heavy": [m for m in heavy if m in sys.modules]})))
+from assistant.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
 FIRST_ANSWER = """
 import json, sys, time
 stages = {}
 start = time.perf_counter()
 from assistant import Retriever
+from assistant.index.model_identity import model_identity
 stages["import_assistant"] = time.perf_counter() - start
+index, corpus, question, model = sys.argv[1:5]
 mark = time.perf_counter()
-index, corpus, question = sys.argv[1:4]
-r = Retriever.load(index, corpus=corpus, rebuild="never")
+model_identity(model)  # hashing the model's files, once per process (Retriever.load reuses it)
+stages["model_identity"] = time.perf_counter() - mark
+mark = time.perf_counter()
+r = Retriever.load(index, corpus=corpus, model=model, rebuild="never")
 stages["load_index_and_model"] = time.perf_counter() - mark
 mark = time.perf_counter()
 answer = r.answer(question)
@@ -48,7 +76,7 @@ mark = time.perf_counter()
 r.answer("Can I create a host memory dump?")
 stages["second_answer"] = time.perf_counter() - mark
 stages["total"] = time.perf_counter() - start
-print(json.dumps({"stages": stages, "found": answer.found}))
+print(json.dumps({"stages": stages, "found": answer.found, "backend": r.embedder.backend}))
 """
 
 
@@ -65,21 +93,43 @@ def import_time(repeats: int) -> dict:
             "heavy_modules_loaded": sorted({m for r in reports for m in r["heavy"]})}
 
 
-def ask(index: Path, corpus: Path, repeats: int) -> dict:
-    args = ["-m", "assistant", "ask", QUESTION, "--no-build", "--index", str(index), "--corpus", str(corpus)]
-    runs = [run_python(args, cwd=str(ROOT)) for _ in range(repeats)]
-    return {"repeats": repeats, "command": f"assistant ask {QUESTION!r}",
-            "process_s": _median(runs, lambda r: r.seconds), "peak_rss_mb": _median(runs, lambda r: r.peak_rss_mb)}
+def ask_against_bare(index: Path, corpus: Path, model: str, rounds: int, seed: int = 0) -> dict:
+    """`assistant ask` and the bare limit (sentence-transformers' load + encode), `rounds` times each
+    in fresh processes, in random order within each round."""
+    from assistant.index.model_identity import resolve_model
+
+    args = {
+        "ask": ["-c", ASK, ",".join(HEAVY), "ask", QUESTION, "--no-build", "--index", str(index),
+                "--corpus", str(corpus), "--model", model],
+        "bare": ["-c", BARE, resolve_model(model), QUESTION],
+    }
+    rnd = random.Random(seed)
+    runs: dict[str, list] = {"ask": [], "bare": []}
+    for _ in range(rounds):
+        for name in rnd.sample(list(args), len(args)):
+            runs[name].append(run_python(args[name], cwd=str(ROOT)))
+    ratios = [a.seconds / b.seconds for a, b in zip(runs["ask"], runs["bare"])]
+    return {
+        "rounds": rounds, "command": f"assistant ask {QUESTION!r}",
+        "ratio": round(percentile(ratios, 50), 3),
+        "process_s": _median(runs["ask"], lambda r: r.seconds),
+        "peak_rss_mb": _median(runs["ask"], lambda r: r.peak_rss_mb),
+        "max_peak_rss_mb": max(r.peak_rss_mb for r in runs["ask"]),
+        "bare_s": _median(runs["bare"], lambda r: r.seconds),
+        "bare_peak_rss_mb": _median(runs["bare"], lambda r: r.peak_rss_mb),
+        "heavy_modules_loaded": sorted({m for r in runs["ask"] for m in last_json(r.stdout)["heavy"]}),
+    }
 
 
-def first_answer(index: Path, corpus: Path, repeats: int) -> dict:
+def first_answer(index: Path, corpus: Path, model: str, repeats: int) -> dict:
     """A fresh process: `Retriever.load()` then `answer()`, with the time of each stage."""
-    args = ["-c", FIRST_ANSWER, str(index), str(corpus), QUESTION]
+    args = ["-c", FIRST_ANSWER, str(index), str(corpus), QUESTION, model]
     runs = [run_python(args, cwd=str(ROOT)) for _ in range(repeats)]
-    reports = [last_json(r.stdout)["stages"] for r in runs]
+    reports = [last_json(r.stdout) for r in runs]
+    stages = [r["stages"] for r in reports]
     return {"repeats": repeats, "process_s": _median(runs, lambda r: r.seconds),
-            "peak_rss_mb": _median(runs, lambda r: r.peak_rss_mb),
-            "stages_s": {name: round(percentile([r[name] for r in reports], 50), 3) for name in reports[0]}}
+            "peak_rss_mb": _median(runs, lambda r: r.peak_rss_mb), "backend": reports[0]["backend"],
+            "stages_s": {name: round(percentile([r[name] for r in stages], 50), 3) for name in stages[0]}}
 
 
 def app_first_answer(index: Path, corpus: Path, timeout: float = 120.0) -> dict:
@@ -121,12 +171,14 @@ def app_first_answer(index: Path, corpus: Path, timeout: float = 120.0) -> dict:
             "peak_rss_mb": round(peak_kb / 1024, 1), "port": port}
 
 
-def measure(index: Path, corpus: Path, repeats: int) -> dict:
+def measure(index: Path, corpus: Path, repeats: int, model: str = DEFAULT_MODEL, rounds: int = 5) -> dict:
+    """Every cold-start figure; `rounds` pairs of `assistant ask` and the bare limit."""
     return {
         "import": import_time(max(3, repeats)),
-        "ask": ask(index, corpus, repeats),
-        "first_answer": first_answer(index, corpus, repeats),
+        "ask": ask_against_bare(index, corpus, model, rounds),
+        "first_answer": first_answer(index, corpus, model, repeats),
         "app": app_first_answer(index, corpus),
         "python_startup_s": _median([run_python(["-c", "pass"]) for _ in range(3)], lambda r: r.seconds),
         "question": QUESTION,
+        "model": model,
     }

@@ -95,7 +95,8 @@ def repeated_questions(uncached, cached, questions: int = 400, seed: int = 0) ->
     stream_seconds = time.perf_counter() - start
     hits, misses = cached.embedder.cache_hits, cached.embedder.cache_misses
     # A cached vector must be the very vector a fresh encode of that question gives.
-    identical = all(np.array_equal(cached.embedder.embed_queries([q]), uncached.embedder.embed([q])) for q in pool)
+    identical = all(np.array_equal(cached.embedder.embed_queries([q]), uncached.embedder.embed_queries([q]))
+                    for q in pool)
     bare = Bare.over(uncached, uncached.settings.top_k)
     timings = interleaved({"bare": bare.search, "cached_search": cached.search,
                            "uncached_search": uncached.search}, pool, rounds=2)

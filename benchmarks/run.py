@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     results: dict = {"quick": args.quick, "machine": machine.describe()}
     uncached = latency.load_retriever(0, args.index, args.corpus)
-    index, corpus = uncached.data.directory, Path(uncached.settings.corpus)
+    index, corpus, model = uncached.data.directory, Path(uncached.settings.corpus), uncached.settings.model
     results["index"] = {"directory": str(index), "corpus": str(corpus), "counts": uncached.data.manifest["counts"],
                         "index_type": uncached.data.manifest["index_type"]}
     _step("latency", results, latency.single_query, uncached, rounds)
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     _step("batch", results, throughput.batch, uncached, 256 if args.quick else 1024, 3 if args.quick else 5)
     _step("build", results, throughput.build, uncached.embedder, corpus.resolve(), 2 if args.quick else 3)
     del uncached
-    _step("coldstart", results, coldstart.measure, index.resolve(), corpus.resolve(), 2 if args.quick else 3)
+    _step("coldstart", results, coldstart.measure, index.resolve(), corpus.resolve(), 2 if args.quick else 3, model,
+          3 if args.quick else 5)
     _step("load", results, load.measure, str(index), str(corpus), 10 if args.quick else load.CONVERSATIONS)
     _step("mmap", results, mmap_check.check)
     for size in sizes:  # the Retriever at 100,000 entries (660,000 vectors) is a separate run

@@ -23,19 +23,28 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """The session's own cache of ONNX exports: the first index built exports the model into it, and
+    every later test and subprocess of the session uses that export."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch):
-    """No FAQ_ASSISTANT_* variable from the developer's shell leaks into a test."""
+def _isolated_settings(monkeypatch, model_cache):
+    """No FAQ_ASSISTANT_* variable from the developer's shell leaks into a test; exports go to the
+    session's model cache, not the user's."""
     for key in list(os.environ):
         if key.startswith("FAQ_ASSISTANT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("FAQ_ASSISTANT_MODEL_CACHE", str(model_cache))
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedder(model_cache):
     from assistant import Embedder
 
-    model = Embedder()
+    model = Embedder(model_cache=model_cache)  # session fixtures are set up before the autouse one
     model.embed(["warm up"])
     return model
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from assistant import Embedder
+
 
 def test_the_cache_returns_identical_vectors_and_counts_hits(embedder):
     queries = ["cache probe: is the swap file encrypted?", "cache probe: vtpm secrets"]
@@ -11,7 +13,8 @@ def test_the_cache_returns_identical_vectors_and_counts_hits(embedder):
     again = embedder.embed_queries([queries[1], queries[0], queries[1]])
     assert (embedder.cache_hits - hits, embedder.cache_misses - misses) == (3, 2)
     assert np.array_equal(again, first[[1, 0, 1]])
-    assert np.array_equal(first, embedder.embed(queries))  # what the model gives, uncached
+    uncached = Embedder(embedder.name, cache_size=0)  # the same (shared) model, every call run
+    assert np.array_equal(first, uncached.embed_queries(queries))
 
 
 def test_a_repeated_question_gets_the_same_hits_from_the_cache(retriever):

@@ -25,13 +25,14 @@ from .vectors import EXACT_LIMIT, VectorIndex
 from .views import VIEW_DTYPE, View, centroids, question_groups, view_texts
 
 
-def _reusable_vectors(target: Path, model: str) -> dict[int, np.ndarray]:
-    """Vectors of the previous index by text hash, so an edit re-embeds only what changed."""
+def _reusable_vectors(target: Path, model: str, weights: str | None) -> dict[int, np.ndarray]:
+    """Vectors of the previous index by text hash, so an edit re-embeds only what changed. Only from
+    the same model: the same name and the same weights (`weights`: the sha256 of its files)."""
     try:
         old = load_index(target, attempts=1)  # the build lock is held: nothing else changes it
     except (IndexFileError, OSError):
         return {}
-    if old.manifest.get("model") != model:
+    if old.manifest.get("model") != model or old.manifest.get("model_sha256") != weights:
         return {}
     vectors = old.vectors.reconstruct_all()
     keep = old.views["kind"] != View.CENTROID
@@ -64,7 +65,10 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
         group_of = question_groups(entries)
         texts, views = view_texts(entries, passages, group_of)
 
-        known = _reusable_vectors(target, embedder.name) if target.exists() else {}
+        # A stand-in embedder (benchmarks' synthetic one) has no identity: its name is all there is.
+        identity = getattr(embedder, "identity", None)
+        weights = identity.sha256 if identity is not None else None
+        known = _reusable_vectors(target, embedder.name, weights) if target.exists() else {}
         vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
         todo = []
         for i, text_hash in enumerate(views["hash"].tolist()):
@@ -94,6 +98,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             "package_version": __version__,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "model": embedder.name,
+            "model_sha256": weights,
             "dimension": int(embedder.dimension),
             "normalized": True,
             "metric": "inner_product",

@@ -7,6 +7,7 @@ that keeps an absolute scale, which the answer-or-abstain decision needs (rank f
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -70,9 +71,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(directory), mmap=False, allow_pickle=False))
+        return cls(SavedBM25(directory))
 
     @property
     def size(self) -> int:
@@ -88,3 +87,40 @@ class LexicalIndex:
                 raw = self._bm25.get_scores(known)
                 out[row] = raw / (raw + saturation)
         return out
+
+
+class SavedBM25:
+    """A saved bm25s index read with numpy and JSON alone, and scored exactly as `bm25s.BM25.get_scores`
+    scores (the same float32 additions in the same order), under the names LexicalIndex uses.
+
+    Answering questions then needs neither bm25s nor the scipy it imports, a fifth of a cold
+    `assistant ask`; bm25s still builds and saves the index.
+
+    Raises:
+        OSError, ValueError, KeyError, TypeError: a file is missing or damaged (ValueError for a pickle).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        directory = Path(directory)
+        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
+        self.vocab_dict: dict[str, int] = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
+        arrays = {name: np.load(directory / f"{name}.csc.index.npy", allow_pickle=False)
+                  for name in ("data", "indices", "indptr")}
+        self.scores = {**arrays, "num_docs": int(params["num_docs"])}
+        self._dtype, self._int_dtype = np.dtype(params["dtype"]), np.dtype(params["int_dtype"])
+        nonoccurrence = directory / "nonoccurrence_array.index.npy"  # BM25L and BM25+ only
+        self._nonoccurrence = np.load(nonoccurrence, allow_pickle=False) if nonoccurrence.exists() else None
+        # Every word must have a column (bm25s adds "" as a last, column-less entry; no query holds it).
+        if max((i for word, i in self.vocab_dict.items() if word), default=-1) >= len(arrays["indptr"]) - 1:
+            raise ValueError("the vocabulary names words the score matrix does not have")
+
+    def get_scores(self, tokens: list[str]) -> np.ndarray:
+        """Raw BM25 scores of every document for `tokens` (words outside the vocabulary are left out)."""
+        ids = np.asarray([self.vocab_dict[t] for t in tokens if t in self.vocab_dict], dtype=self._int_dtype)
+        data, indices, indptr = self.scores["data"], self.scores["indices"], self.scores["indptr"]
+        scores = np.zeros(self.scores["num_docs"], dtype=self._dtype)
+        for start, end in zip(indptr[ids], indptr[ids + 1]):
+            np.add.at(scores, indices[start:end], data[start:end])
+        if self._nonoccurrence is not None:
+            scores += self._nonoccurrence[ids].sum()
+        return scores

@@ -28,6 +28,7 @@ from ..ingest.entry import Entry
 from .chunking import Passage
 from .folder import MANIFEST, REBUILD, building, check_files, manifest_bytes, recover_unless_building
 from .lexical import LexicalIndex
+from .model_identity import model_identity
 from .vectors import EXACT_LIMIT, VectorIndex
 from .views import VIEW_DTYPE, View, question_groups
 
@@ -60,6 +61,10 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
         return f"index format {manifest.get('format_version')} (this version reads {FORMAT_VERSION})"
     if manifest.get("model") != model:
         return f"built with model {manifest.get('model')!r}, asked for {model!r}"
+    weights = model_identity(model).sha256  # None when the model has no local files to hash
+    if weights is not None and manifest.get("model_sha256") != weights:
+        built = (manifest.get("model_sha256") or "not recorded")[:16]
+        return f"built with other weights of model {model!r} (sha256 {built}, now {weights[:16]})"
     if corpus is not None and Path(corpus).exists():
         files, _ = corpus_files(Path(corpus))
         current = fingerprint(files, Path(corpus))
