@@ -28,7 +28,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env().replace(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
         model=getattr(args, "model", None), index_type=getattr(args, "index_type", None),
+        min_confidence=getattr(args, "min_confidence", None),
     )
+
+
+def _confidence_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-confidence", type=float, metavar="P",
+                        help="answer confidently from this estimated probability that the answer is right "
+                             "(default 0.5, or $FAQ_ASSISTANT_MIN_CONFIDENCE); below it the answer is hedged, "
+                             "then declined")
 
 
 def _progress(done: int, total: int) -> None:
@@ -180,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an earlier question of the conversation (repeat, oldest first)")
     ask.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     _index_options(ask)
+    _confidence_option(ask)
     ask.set_defaults(run=cmd_ask)
 
     questions = commands.add_parser("questions", help="list every question in the FAQ")
@@ -203,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "name:key=value,... over question-time settings (no CONFIG: default dense)")
     evaluate.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     _index_options(evaluate)
+    _confidence_option(evaluate)
     evaluate.set_defaults(run=cmd_eval)
 
     serve = commands.add_parser("serve", help="serve the chat app (builds the index when needed)")
@@ -210,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: 7860, or $FAQ_ASSISTANT_PORT)")
     serve.add_argument("--feedback-log", help="JSONL file that votes are appended to (default: feedback.jsonl)")
     _index_options(serve)
+    _confidence_option(serve)
     serve.set_defaults(run=cmd_serve)
     return parser
 

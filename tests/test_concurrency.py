@@ -60,7 +60,7 @@ def test_threads_get_the_same_results_as_one_at_a_time(retriever, cached):
 
 
 def test_several_retrievers_with_other_settings_share_one_index(retriever):
-    strict = retriever.with_settings(min_score=0.9)
+    strict = retriever.with_settings(min_confidence=1.0)
     question = "Is there an extra cost for using confidential VMs?"
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda r: r.answer(question).found, [retriever, strict] * 8))
@@ -70,7 +70,6 @@ def test_several_retrievers_with_other_settings_share_one_index(retriever):
 def test_counting_tokens_first_does_not_deadlock(embedder):
     """count_tokens on an Embedder whose model is not loaded yet took the lock twice and hung."""
     fresh = Embedder(embedder.name)
-    fresh._load = lambda: embedder.model  # the session's model, without loading it again
     counted = []
     worker = threading.Thread(target=lambda: counted.append(fresh.count_tokens("is the swap file encrypted?")),
                               daemon=True)

@@ -21,10 +21,13 @@ EVAL = DATA / "eval"
 
 @pytest.fixture(scope="module")
 def widget(embedder, tmp_path_factory):
-    """A Retriever over the 4-entry Markdown test FAQ, with the session's real model."""
+    """A Retriever over the 4-entry Markdown test FAQ, with the session's real model and a fixed
+    confidence model (tests/data/confidence.json: 0.5 at a fused score of 0.4), answering from a
+    confidence of 0.3, so that these tests do not move when the shipped model is refitted."""
     folder = tmp_path_factory.mktemp("widget")
     shutil.copy(DATA / "faq.md", folder / "faq.md")
-    return Retriever.load(folder / "index", corpus=folder / "faq.md", embedder=embedder)
+    settings = Settings(confidence_model=str(DATA / "confidence.json"), min_confidence=0.3, hedge_confidence=0.2)
+    return Retriever.load(folder / "index", corpus=folder / "faq.md", embedder=embedder, settings=settings)
 
 
 def _run(retriever, path, **kwargs):
@@ -50,16 +53,28 @@ def test_evaluate_single_questions(widget):
 
 
 def test_declined_questions_are_still_ranked(widget):
-    # min_score 2 declines everything; the ranking metrics do not change.
-    closed = _run(widget.with_settings(min_score=2.0), EVAL / "questions.jsonl", k=2)
+    # a confidence of 1 is never reached: everything is declined; the ranking metrics do not change.
+    closed = _run(widget.with_settings(min_confidence=1.0, hedge_confidence=1.0), EVAL / "questions.jsonl", k=2)
     assert {r.outcome for r in closed.results} == {"not answered", "declined"}
     assert closed.metrics.answered_in_scope == 0.0 and closed.metrics.false_answer_rate is None
     assert closed.metrics.hit_at_1 == pytest.approx(4 / 5)
     assert all(len(r.hits) == 3 for r in closed.results)
-    # min_score -1 answers everything: out-of-scope questions get false answers.
-    opened = _run(widget.with_settings(min_score=-1.0), EVAL / "questions.jsonl", k=2)
+    # min_confidence 0 answers everything: out-of-scope questions get false answers.
+    opened = _run(widget.with_settings(min_confidence=0.0, hedge_confidence=0.0), EVAL / "questions.jsonl", k=2)
     assert [r.outcome for r in opened.results][5:] == ["answered out of scope"] * 2
     assert opened.metrics.false_answer_rate == pytest.approx(3 / 7)
+
+
+def test_hedged_answers_are_neither_right_nor_wrong(widget):
+    report = _run(widget.with_settings(min_confidence=0.5), EVAL / "questions.jsonl", k=2)
+    outcomes = [r.outcome for r in report.results]
+    assert outcomes == ["hedged, right entry", "right answer", "hedged, right entry", "right answer",
+                        "hedged, wrong entry", "declined", "declined"]
+    m = report.metrics
+    assert m.hedged_rate == pytest.approx(3 / 7) and m.confident_wrong_rate == 0.0
+    assert m.correct_in_scope == pytest.approx(2 / 5) and m.rejected_out_of_scope == 1.0
+    assert m.confidence_auroc == 1.0  # every right top entry is surer than every wrong one
+    assert all(r.hedged == (r.outcome.startswith("hedged")) for r in report.results)
 
 
 def test_evaluate_multi_turn(widget):
@@ -78,7 +93,7 @@ def test_evaluate_csv(widget):
 
 def test_threshold_curve_includes_the_current_threshold(widget):
     report = _run(widget, EVAL / "questions.jsonl")
-    current = [p for p in report.curve if p.threshold == widget.settings.min_score]
+    current = [p for p in report.curve if p.threshold == widget.settings.min_confidence]
     assert len(current) == 1
     assert current[0].answered_in_scope == report.metrics.answered_in_scope
     assert current[0].rejected_out_of_scope == report.metrics.rejected_out_of_scope
@@ -87,16 +102,16 @@ def test_threshold_curve_includes_the_current_threshold(widget):
 def test_configurations():
     assert parse_configuration("default") == Configuration("default", {})
     assert parse_configuration("dense") == Configuration("dense", PRESETS["dense"])
-    assert parse_configuration("dense:min_score=0.5").changes == {**PRESETS["dense"], "min_score": "0.5"}
-    assert parse_configuration("strict:min_score=0.4, weight-lexical=0").changes == {
-        "min_score": "0.4", "weight_lexical": "0"}
+    assert parse_configuration("dense:min_confidence=0.7").changes == {**PRESETS["dense"], "min_confidence": "0.7"}
+    assert parse_configuration("strict:min_confidence=0.8, weight-lexical=0").changes == {
+        "min_confidence": "0.8", "weight_lexical": "0"}
     for bad, message in [("nope", "unknown configuration"), ("x:model=foo", "not a question-time setting"),
-                         ("x:min_score", "is not key=value"), ("x:min_score=high", "must be a float"),
-                         (":min_score=1", "needs a name")]:
+                         ("x:min_confidence", "is not key=value"), ("x:min_confidence=high", "must be a float"),
+                         (":min_confidence=1", "needs a name")]:
         with pytest.raises(AssistantError, match=message):
             parse_configuration(bad)
     with pytest.raises(AssistantError, match="names must differ"):
-        parse_configurations(["dense", "dense:min_score=0.3"])
+        parse_configurations(["dense", "dense:min_confidence=0.3"])
 
 
 def test_compare_shares_the_index_and_changes_settings(widget):

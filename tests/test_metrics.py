@@ -4,6 +4,7 @@ import pytest
 
 from assistant.evaluation.metrics import (
     Outcome,
+    auroc,
     average_precision,
     compute_metrics,
     first_rank,
@@ -12,6 +13,7 @@ from assistant.evaluation.metrics import (
     ndcg_at,
     recall_at,
     reciprocal_rank,
+    reliability,
     threshold_curve,
 )
 
@@ -86,10 +88,10 @@ def test_metrics_with_nothing_to_count_are_none():
 
 def test_threshold_curve_by_hand():
     outcomes = [
-        Outcome(("a",), frozenset({"a"}), True, top_score=0.8),  # in scope, right entry first
-        Outcome(("b",), frozenset({"a"}), True, top_score=0.5),  # in scope, wrong entry first
-        Outcome(("a",), frozenset(), False, top_score=0.3),  # out of scope
-        Outcome(("a",), frozenset(), True, top_score=0.6),  # out of scope
+        Outcome(("a",), frozenset({"a"}), True, confidence=0.8),  # in scope, right entry first
+        Outcome(("b",), frozenset({"a"}), True, confidence=0.5),  # in scope, wrong entry first
+        Outcome(("a",), frozenset(), False, confidence=0.3),  # out of scope
+        Outcome(("a",), frozenset(), True, confidence=0.6),  # out of scope
     ]
     low, high = threshold_curve(outcomes, [0.4, 0.7])
     # at 0.4: both in-scope answered, one right; 0.3 declined, 0.6 answered; right: 1st, 3rd
@@ -97,3 +99,26 @@ def test_threshold_curve_by_hand():
     # at 0.7: only 0.8 answered (right); both out-of-scope declined; right: 1st, 3rd, 4th
     assert (high.answered_in_scope, high.correct_in_scope, high.rejected_out_of_scope, high.accuracy) == (
         0.5, 0.5, 1.0, 0.75)
+
+
+def test_confidence_metrics_by_hand():
+    outcomes = [
+        Outcome(("a",), frozenset({"a"}), True, confidence=0.9),  # confident, right
+        Outcome(("b",), frozenset({"a"}), True, confidence=0.7),  # confident, wrong entry
+        Outcome(("a",), frozenset({"a"}), False, confidence=0.3, hedged=True),  # hedged, right entry
+        Outcome(("a",), frozenset(), False, confidence=0.1),  # out of scope, declined
+    ]
+    m = compute_metrics(outcomes)
+    # right tops (0.9, 0.3) against wrong ones (0.7, 0.1): 3 of 4 pairs ordered right
+    assert m.confidence_auroc == 0.75
+    assert m.confident_wrong_rate == 0.25 and m.hedged_rate == 0.25
+    assert m.correct_in_scope == pytest.approx(1 / 3) and m.rejected_out_of_scope == 1.0
+    # bins: 0.1 (0 right), 0.3 (1 right), 0.7 (0 right), 0.9 (1 right): |0.1-0|+|0.3-1|+|0.7-0|+|0.9-1| over 4
+    assert m.calibration_error == pytest.approx((0.1 + 0.7 + 0.7 + 0.1) / 4)
+    cells = reliability(outcomes)
+    assert [(c.low, c.questions, c.right) for c in cells] == [(0.1, 1, 0.0), (0.3, 1, 1.0), (0.7, 1, 0.0),
+                                                              (0.9, 1, 1.0)]
+
+
+def test_auroc_counts_ties_as_half():
+    assert auroc([0.5], [0.5]) == 0.5 and auroc([1, 2], [0]) == 1.0 and auroc([], [1]) is None

@@ -46,10 +46,19 @@ def test_found_answer_quotes_the_faq_with_marker_and_sources():
 
 
 def test_more_passages_and_scores_on_request():
-    reply = render_answer(Answer("swap?", True, [SWAP, PRICE]), passages=2, show_scores=True)
+    reply = render_answer(Answer("swap?", True, [SWAP, PRICE], confidence=0.87), passages=2, show_scores=True)
     assert "**Also in the FAQ**\n\n**How much does it cost?**\n\nIt is free. <sup>[2]</sup>" in reply.markdown
-    assert reply.markdown.endswith("<sup>[2]</sup> How much does it cost? · faq.txt:50-51 · score 0.31")
+    assert "<sup>[2]</sup> How much does it cost? · faq.txt:50-51 · score 0.31\n" in reply.markdown
+    assert reply.markdown.endswith("Confidence that this answers the question: 87%")
     assert "faq.txt:41-43 · " in reply.markdown and "score 0.53" in reply.markdown
+
+
+def test_a_hedged_answer_says_so_and_offers_the_other_close_questions():
+    reply = render_answer(Answer("swap?", False, [SWAP], suggestions=[PRICE], hedged=True, confidence=0.3))
+    lines = reply.markdown.split("\n")
+    assert lines[0] == "_The FAQ may not answer this exactly. The closest entry is:_"
+    assert "**Is the swap file encrypted?**" in lines and "1. How much does it cost?" in lines
+    assert reply.options == ("How much does it cost?",)
 
 
 def test_not_found_offers_the_closest_questions():

@@ -8,6 +8,7 @@ that keeps an absolute scale, which the answer-or-abstain decision needs (rank f
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -76,6 +77,32 @@ class LexicalIndex:
     @property
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
+
+    def coverage(self, query: str, document: int) -> tuple[float, float]:
+        """How much of the query's words, weighted by how rare each is in the corpus (IDF), the
+        document holds, and the corpus holds at all. A word the corpus never uses weighs the most:
+        "H100" in a question to an FAQ that never names it is the question's point, not noise.
+
+        Returns:
+            (share in the document, share in the corpus), each in [0, 1]; (1, 1) for a query without
+            a content word.
+        """
+        words = list(dict.fromkeys(tokenize([query])[0]))
+        if not words:
+            return 1.0, 1.0
+        vocabulary, matrix = self._bm25.vocab_dict, self._bm25.scores
+        documents, indptr, indices = self.size, matrix["indptr"], matrix["indices"]
+        total = in_document = in_corpus = 0.0
+        for word in words:
+            column = vocabulary.get(word)
+            frequency = 0 if column is None else int(indptr[column + 1] - indptr[column])
+            weight = math.log((documents + 1) / (frequency + 0.5))
+            total += weight
+            if frequency:
+                in_corpus += weight
+                holders = indices[indptr[column] : indptr[column + 1]]  # the documents holding the word
+                in_document += weight if (holders == document).any() else 0.0
+        return in_document / total, in_corpus / total
 
     def scores(self, queries: list[str], saturation: float = 5.0) -> np.ndarray:
         """BM25 scores squashed by s / (s + saturation): shape (len(queries), documents), in [0, 1)."""

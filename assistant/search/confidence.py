@@ -22,10 +22,10 @@ import numpy as np
 from ..errors import AssistantError
 from .scoring import SIGNALS, Scores
 
-FEATURES = ("score", "margin", *SIGNALS)
+FEATURES = ("score", "margin", *SIGNALS, "coverage", "known")
 
 
-def features(scores: Scores, row: int, top: int, group_of: np.ndarray) -> dict[str, float]:
+def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: str, lexical) -> dict[str, float]:
     """The confidence features of query `row` whose best entry is `top`.
 
     Args:
@@ -33,6 +33,8 @@ def features(scores: Scores, row: int, top: int, group_of: np.ndarray) -> dict[s
         row: the query's row in it.
         top: the index of the query's best entry.
         group_of: the question group of every entry (entries sharing a question are not rivals).
+        query: the text searched, for the share of its words (by IDF) the entry and the corpus hold.
+        lexical: the corpus's `LexicalIndex`.
     """
     fused = scores.fused[row]
     rivals = fused[group_of != group_of[top]]
@@ -40,6 +42,7 @@ def features(scores: Scores, row: int, top: int, group_of: np.ndarray) -> dict[s
     best = float(fused[top])
     out = {"score": best, "margin": best - float(rivals.max()) if len(rivals) else best}
     out.update({name: float(scores.signals[name][row, top]) for name in SIGNALS})
+    out["coverage"], out["known"] = lexical.coverage(query, top)
     # A signal left out of a candidate search is -inf: it counts as no evidence at all.
     return {name: value if math.isfinite(value) else 0.0 for name, value in out.items()}
 

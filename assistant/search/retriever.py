@@ -169,25 +169,33 @@ class Retriever:
         scores = self._score(texts)
         n, m = len(searched), len(follow_ups)
         first_rewrite = n + 2 * m
-        confidence_rows = list(range(n))  # whose scores say how sure the answer is
+        # Each follow-up's own scores, kept before they are averaged with its context's.
+        first_alone = scores.copy_rows(follow_ups)
+        texts += [cleaned[row] for row in follow_ups]
+        readings = [[row] for row in range(n)]  # the rows whose scores say how sure each answer is
         for i, row in enumerate(follow_ups):
             answered_before = int(np.argmax(scores.fused[n + i]))
             other = self.data.group_of != self.data.group_of[answered_before]
-            readings = [n + m + i, *range(first_rewrite, first_rewrite + len(rewrites[i]))]
-            best = max(readings, key=lambda r: scores.fused[r, other].max(initial=-np.inf))
+            options = [n + m + i, *range(first_rewrite, first_rewrite + len(rewrites[i]))]
+            best = max(options, key=lambda r: scores.fused[r, other].max(initial=-np.inf))
             if best != n + m + i:
                 searched[row] = dataclasses.replace(searched[row], rewrite=rewrites[i][best - first_rewrite])
             first_rewrite += len(rewrites[i])
             scores.blend(row, best)
-            scores.fused[row, ~other] = scores.fused[best, ~other] = -1.0
-            # A follow-up is as sure as its reading in context: alone, "and for Intel?" matches little.
-            confidence_rows[row] = best
+            alone = first_alone + i
+            scores.fused[np.ix_([row, best, alone], ~other)] = -1.0
+            # Averaged, the scores of a follow-up are low ("and for Intel?" alone matches little): it is
+            # as sure as the surest of its readings, alone, in context, or averaged, for the entry given.
+            readings[row] = [row, best, alone]
         answers = []
         for row, (question, resolved) in enumerate(zip(questions, searched)):
             hits = self._hit_maker.hits(scores, row, max(k, 3))
-            evidence = features(scores, confidence_rows[row], int(np.argmax(scores.fused[row])), self.data.group_of)
-            answers.append(decide(question, resolved, hits, self._confidence(evidence), evidence, self.settings,
-                                  k, read[row][1]))
+            top = int(np.argmax(scores.fused[row]))
+            evidence, confidence = max(
+                ((e, self._confidence(e)) for e in (features(scores, r, top, self.data.group_of, texts[r],
+                                                             self.data.lexical) for r in readings[row])),
+                key=lambda pair: pair[1])
+            answers.append(decide(question, resolved, hits, confidence, evidence, self.settings, k, read[row][1]))
         return answers
 
     def _score(self, queries: list[str]) -> Scores:

@@ -92,6 +92,14 @@ class Scores:
     signals: dict[str, np.ndarray]
     found: list[tuple[np.ndarray, np.ndarray]]
 
+    def copy_rows(self, rows: list[int]) -> int:
+        """Append copies of the scores of `rows` (in order); returns the row of the first copy."""
+        first = len(self.fused)
+        self.fused = np.vstack([self.fused, self.fused[rows]])
+        self.signals = {name: np.vstack([values, values[rows]]) for name, values in self.signals.items()}
+        self.found += [self.found[row] for row in rows]
+        return first
+
     def blend(self, row: int, other: int) -> None:
         """Average the scores of query `row` with those of query `other` (its context form)."""
         self.fused[row] = (self.fused[row] + self.fused[other]) / 2
