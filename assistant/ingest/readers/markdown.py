@@ -1,0 +1,301 @@
+"""Markdown FAQs, read with markdown-it-py (CommonMark, with tables, strikethrough, front matter and
+definition lists from mdit-py-plugins): its block tokens carry the source lines they span.
+
+Headings (ATX "##" and setext underlines) make sections; so do HTML headings written as HTML blocks
+(`<h3 name="...">`) and `<details><summary>` blocks. A definition list whose terms ask questions is one
+section per term. Front matter gives the title and URL; a heading's anchor is its `{#id}`, a MyST
+`(label)=` line above it, an HTML id, or else the slug GitHub makes of its text. Code (fenced or
+indented) is never read for structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, plain, text_block
+from ..lines import normalize_newlines, split_lines
+from .html import HtmlWalker, parse_html, scan_tags
+
+_ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
+_MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
+_CODE_TAGS = frozenset("code kbd samp tt var".split())
+
+
+def _parser() -> MarkdownIt:
+    return (MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+            .use(front_matter_plugin).use(deflist_plugin))
+
+
+def github_slug(text: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+
+
+def _front_matter(content: str) -> dict:
+    try:
+        data = yaml.safe_load(content)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class _Reader:
+    def __init__(self, outline: Outline) -> None:
+        self.outline = outline
+        self.lists: list[list] = []  # [ordered, next number] per open list
+        self.prefix = ""
+        self.tight = False
+        self.pending_anchor: str | None = None
+        self.anchor_line: int | None = None  # where the pending anchor was written
+        self.slugs: dict[str, int] = {}
+        self.meta: dict = {}
+        self.first_h1: str | None = None
+        self.deflists: list[bool] = []  # per open definition list: its terms are sections
+        self.term_open = False
+
+    # --- inline text ---
+
+    def inlines(self, token, first_line: int) -> list[Inline]:
+        line = first_line
+        out: list[Inline] = [Text("", line)]
+        for child in token.children or []:
+            kind = child.type
+            if kind == "text":
+                out.append(Text(child.content))
+            elif kind == "softbreak":
+                line += 1
+                out.append(Text("\n"))
+            elif kind == "hardbreak":
+                line += 1
+                out.append(Break(line))
+            elif kind == "code_inline":
+                out += [Open("code"), Text(child.content), Close()]
+            elif kind == "link_open":
+                out.append(Open("link", child.attrs.get("href")))
+            elif kind == "link_close":
+                out.append(Close())
+            elif kind == "html_inline":
+                out += self.inline_html(child.content)
+                if "\n" in child.content:
+                    line += child.content.count("\n")
+                    out.append(Text("", line))
+        return out
+
+    @staticmethod
+    def inline_html(snippet: str) -> list[Inline]:
+        """Inline HTML tags: links, code and line breaks keep their meaning; other tags vanish."""
+        out: list[Inline] = []
+        for kind, tag, attrs in scan_tags(snippet):
+            if tag == "br":
+                out.append(Break())
+            elif tag == "a" and kind == "start" and "href" in attrs:
+                out.append(Open("link", attrs["href"]))
+            elif tag in _CODE_TAGS and kind == "start":
+                out.append(Open("code"))
+            elif (tag == "a" or tag in _CODE_TAGS) and kind == "end":
+                out.append(Close())
+        return out
+
+    # --- blocks ---
+
+    def block(self, line: int, inlines: list[Inline]) -> None:
+        text = plain(inlines)
+        if m := _MYST_TARGET.match(text):
+            self.pending_anchor, self.anchor_line = m.group(1), line
+            return
+        self.outline.block(text_block(line, inlines, prefix=self.prefix, tight=self.tight))
+        self._after_block()
+
+    def _after_block(self) -> None:
+        if self.prefix.strip():  # later blocks of the same list item stand under its text
+            self.prefix = " " * len(self.prefix)
+        self.tight = bool(self.lists)
+
+    def heading(self, level: int, line: int, end: int, inlines: list[Inline], anchor: str | None = None) -> None:
+        last = inlines[-1] if inlines else None
+        if isinstance(last, Text) and (m := _ATTRIBUTES.search(last.text)):
+            anchor = anchor or m.group(1)
+            last.text = last.text[: m.start()]
+        title = plain(inlines)
+        if anchor is None and self.pending_anchor is None:
+            slug = github_slug(title)
+            count = self.slugs.get(slug, 0)
+            self.slugs[slug] = count + 1
+            anchor = slug if count == 0 else f"{slug}-{count}"
+        section = Section(title=inlines, level=level, line=line, title_end=end,
+                          anchor=anchor or self.pending_anchor, lead_line=self.anchor_line)
+        self.pending_anchor = self.anchor_line = None
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = title
+        self.prefix, self.tight = "", False
+        self.outline.heading(section)
+
+    def html_block(self, content: str, line: int, end: int) -> None:
+        tags = scan_tags(content)
+        opens = sum(1 for k, t, _ in tags if t == "details" and k == "start")
+        closes = sum(1 for k, t, _ in tags if t == "details" and k == "end")
+        if opens > closes:  # <details><summary>Q</summary> with the Markdown answer after it
+            tree = parse_html(content)
+            summary = tree.find(".//summary") if tree is not None else None
+            walker = HtmlWalker(self.outline, first_line=line)
+            title = walker.inline_of(summary) if summary is not None else []
+            details = tree.find(".//details") if tree is not None else None
+            anchor = details.get("id") if details is not None else None
+            self.outline.open(Section(title=title, level=0, line=line, title_end=walker.line, anchor=anchor))
+            self.prefix, self.tight = "", False
+            return
+        if closes > opens:
+            self.outline.close(line)
+            return
+        tree = parse_html(content)
+        if tree is None:
+            return
+        body = tree.find("body")
+        elements = list(body if body is not None else tree)
+        if not elements:
+            return
+        walker = HtmlWalker(self.outline, first_line=line)
+        walker.pending_anchor = self.pending_anchor
+        walker.prefix, walker.tight = self.prefix, self.tight
+        walker.children(body if body is not None else tree)
+        walker.flush()
+        self.pending_anchor = walker.pending_anchor
+        if walker.first_h1 and self.first_h1 is None:
+            self.first_h1 = walker.first_h1
+        self._after_block()
+
+    def code(self, token, line: int) -> None:
+        first = line + 1 if token.type == "fence" else line
+        info = token.info.strip()
+        content = token.content
+        if info.startswith("{") and "}" in info:  # a MyST directive, not code
+            name = info[1 : info.index("}")].strip().lower()
+            if name not in ("code", "code-block", "sourcecode", "code-cell"):
+                self.directive(name, content, first)
+                return
+            content = "\n".join(t for t in content.split("\n") if not re.match(r"^:[\w-]+:", t))
+        lines = [(first + n, t) for n, t in enumerate(content.split("\n"))]
+        if lines and lines[-1][1] == "":
+            lines.pop()
+        self.outline.block(code_block(lines, prefix=self.prefix, tight=self.tight))
+        self._after_block()
+
+    def directive(self, name: str, content: str, first: int) -> None:
+        """A MyST directive fence: admonitions and the like hold Markdown; a table of contents or an
+        include holds nothing to read."""
+        if name in ("contents", "toctree", "include", "literalinclude", "eval-rst", "raw"):
+            return
+        lines = content.split("\n")
+        skip = 0
+        while skip < len(lines) and re.match(r"^:[\w-]+:", lines[skip]):
+            skip += 1
+        self.read("\n" * (first - 1 + skip) + "\n".join(lines[skip:]), nested=True)
+
+    # --- the token stream ---
+
+    def read(self, text: str, nested: bool = False) -> None:
+        tokens = _parser().parse(text)
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            line = token.map[0] + 1 if token.map else None
+            if kind == "front_matter" and not nested:
+                self.meta = _front_matter(token.content)
+            elif kind == "heading_open":
+                inline = tokens[i + 1]
+                self.heading(int(token.tag[1]), line, token.map[1], self.inlines(inline, line))
+                i += 2
+            elif kind == "paragraph_open":
+                inline = tokens[i + 1]
+                self.block(line, self.inlines(inline, line))
+                i += 2
+            elif kind in ("fence", "code_block"):
+                self.code(token, line)
+            elif kind == "html_block":
+                self.html_block(token.content, line, token.map[1])
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                start = token.attrs.get("start", 1)
+                self.lists.append([kind == "ordered_list_open", int(start), token.markup or "."])
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                if self.lists:
+                    self.lists.pop()
+                self.prefix = "  " * len(self.lists) if self.lists else ""
+                self.tight = bool(self.lists)
+            elif kind == "list_item_open" and self.lists:
+                ordered, number, mark = self.lists[-1]
+                self.lists[-1][1] += 1
+                marker = f"{number}{')' if mark == ')' else '.'} " if ordered else "- "
+                self.prefix = "  " * (len(self.lists) - 1) + marker
+            elif kind == "list_item_close":
+                self.prefix = "  " * len(self.lists) if len(self.lists) > 1 else ""
+                self.tight = True
+            elif kind == "dl_open":
+                self.deflists.append(self._terms_ask(tokens, i))
+            elif kind == "dl_close":
+                if self.deflists and self.deflists.pop() and self.term_open:
+                    self.outline.close()
+                    self.term_open = False
+            elif kind == "dt_open":
+                inline = tokens[i + 1]
+                if self.deflists and self.deflists[-1]:
+                    if self.term_open:
+                        self.outline.close()
+                    self.outline.open(Section(title=self.inlines(inline, line), level=0, line=line))
+                    self.term_open = True
+                    self.prefix, self.tight = "", False
+                else:
+                    self.block(line, self.inlines(inline, line))
+                i += 2
+            elif kind == "tr_open":
+                i = self.table_row(tokens, i, line)
+            elif kind == "hr":
+                self.tight = False
+            i += 1
+
+    @staticmethod
+    def _terms_ask(tokens, start: int) -> bool:
+        from ..structure import is_question_title
+
+        depth = 0
+        for j in range(start, len(tokens)):
+            kind = tokens[j].type
+            depth += kind == "dl_open"
+            depth -= kind == "dl_close"
+            if depth == 0:
+                break
+            if depth == 1 and kind == "dt_open" and is_question_title(tokens[j + 1].content):
+                return True
+        return False
+
+    def table_row(self, tokens, i: int, line: int) -> int:
+        cells: list[Inline] = []
+        j = i + 1
+        while j < len(tokens) and tokens[j].type != "tr_close":
+            if tokens[j].type == "inline":
+                if cells:
+                    cells.append(Text(" | "))
+                cells += self.inlines(tokens[j], line)
+            j += 1
+        self.outline.block(text_block(line, cells, prefix=self.prefix, tight=self.tight))
+        self.tight = True
+        return j
+
+
+def read_markdown(text: str) -> Document:
+    """Read a Markdown FAQ into sections (see the module docstring)."""
+    text = normalize_newlines(text)
+    lines = split_lines(text)
+    outline = Outline()
+    reader = _Reader(outline)
+    reader.read(text)
+    meta = reader.meta
+    title = meta.get("title") if isinstance(meta.get("title"), str) else None
+    url = next((meta[k] for k in ("canonical_url", "canonical", "url")
+                if isinstance(meta.get(k), str) and meta[k].startswith("http")), None)
+    return outline.finish(lines, title=title or reader.first_h1, url=url)
