@@ -352,30 +352,53 @@ class _Reader:
         from ..structure import is_question_title
 
         marker = _LABEL.match(self.lines[i]).group(3)
-        items = self._labelled_items(i, stop, marker)
+        # A first pass into a scratch outline finds the items; then the terms decide how they read.
+        saved, self.outline = self.outline, Outline()
+        items: list[int] = []
+        j = i
+        try:
+            while j < stop:
+                m = _LABEL.match(self.lines[j])
+                items.append(j)
+                end, _ = self._item_body(j, stop, marker, m.group(4), prefix)
+                j = self._next_term(end, stop, marker)
+                if j is None:
+                    break
+        finally:
+            self.outline = saved
         qanda = pending.style == "qanda"
-        as_sections = qanda or any(is_question_title(self.inline_plain(t, n)) for n, t in items)
+        as_sections = qanda or any(is_question_title(self.inline_plain(_LABEL.match(self.lines[n]).group(2), n + 1))
+                                   for n in items)
         end = i
-        for number, _ in items:
-            m = _LABEL.match(self.lines[number - 1])
-            anchor = m.group(1)
-            if number - 1 == i and pending.anchor and not anchor:
-                anchor = pending.anchor
-            term = self.inline(m.group(2), number)
-            lead = pending.anchor_line if number - 1 == i else self._anchor_above(number - 1)
-            if lead and not anchor:
-                anchor = _ANCHOR_LINE.match(self.lines[lead - 1].strip()).group(1)
+        for n in items:
+            m = _LABEL.match(self.lines[n])
+            anchor, lead = m.group(1), None
+            if n == i and pending.anchor:
+                anchor, lead = anchor or pending.anchor, pending.anchor_line
+            elif (above := self._anchor_above(n)) is not None:
+                lead = above
+                anchor = anchor or _ANCHOR_LINE.match(self.lines[above - 1].strip()).group(1)
+            term = self.inline(m.group(2), n + 1)
             if as_sections:
-                self.outline.open(Section(title=term, level=0, line=number, anchor=anchor, explicit=qanda,
+                self.outline.open(Section(title=term, level=0, line=n + 1, anchor=anchor, explicit=qanda,
                                           lead_line=lead))
                 body_prefix = prefix
             else:
-                self.outline.block(text_block(number, term, prefix=prefix, tight=bool(prefix)))
+                self.outline.block(text_block(n + 1, term, prefix=prefix, tight=bool(prefix)))
                 body_prefix = prefix + "  "
-            end, last = self._item_body(number - 1, stop, marker, m.group(4), body_prefix)
+            end, last = self._item_body(n, stop, marker, m.group(4), body_prefix)
             if as_sections:
-                self.outline.close(self._last_text_line(number, last))
+                self.outline.close(self._last_text_line(n + 1, last))
         return end
+
+    def _next_term(self, j: int, stop: int, marker: str) -> int | None:
+        """The line of the list's next term after line j (blank lines, comments and an anchor line
+        may stand between), or None when the list ends."""
+        while j < stop and (not self.lines[j].strip() or self.lines[j].startswith("//")
+                            or _ANCHOR_LINE.match(self.lines[j].strip())):
+            j += 1
+        m = _LABEL.match(self.line(j)) if j < stop else None
+        return j if m and m.group(3) == marker and not self.lines[j].startswith(" ") else None
 
     def _anchor_above(self, i: int) -> int | None:
         return i if i >= 1 and _ANCHOR_LINE.match(self.lines[i - 1].strip()) else None
@@ -387,56 +410,6 @@ class _Reader:
 
     def inline_plain(self, text: str, line: int) -> str:
         return " ".join(_plain_text(self.inline(text, line)).split())
-
-    def _labelled_items(self, i: int, stop: int, marker: str) -> list[tuple[int, str]]:
-        """(line, term) of each item of the labelled list that starts at line i."""
-        items = []
-        j = i
-        while j < stop:
-            m = _LABEL.match(self.lines[j])
-            if m and m.group(3) == marker and not self.lines[j].startswith(" "):
-                items.append((j + 1, m.group(2)))
-                j = self._skip_item(j, stop, marker)
-                continue
-            if _ANCHOR_LINE.match(self.lines[j].strip()) and j + 1 < stop:
-                nxt = _LABEL.match(self.lines[j + 1])
-                if nxt and nxt.group(3) == marker:
-                    j += 1
-                    continue
-            if not self.lines[j].strip() or self.lines[j].startswith("//"):
-                j += 1
-                continue
-            break
-        return items
-
-    def _skip_item(self, i: int, stop: int, marker: str) -> int:
-        """The line after the item that starts at line i (its description and attached blocks)."""
-        j = i + 1
-        while j < stop:
-            text = self.lines[j]
-            m = _LABEL.match(text)
-            if m and m.group(3) == marker and not text.startswith(" "):
-                return j
-            if _ANCHOR_LINE.match(text.strip()) and j + 1 < stop and _LABEL.match(self.lines[j + 1]):
-                return j
-            if self.heading_at(j) is not None:
-                return j
-            delimiter = _delimiter(text)
-            if delimiter is not None:
-                k = j + 1
-                while k < len(self.lines) and self.lines[k].rstrip() != text.rstrip():
-                    k += 1
-                j = k + 1
-                continue
-            if not text.strip():
-                k = j
-                while k < stop and not self.lines[k].strip():
-                    k += 1
-                if k >= stop or not (self.lines[k][0] in " \t" or self.lines[k].strip() == "+"
-                                     or _LABEL.match(self.lines[k])):
-                    return k
-            j += 1
-        return j
 
     def _item_body(self, i: int, stop: int, marker: str, same_line: str | None, prefix: str) -> tuple[int, int]:
         """Read an item's description and attached blocks; returns (next line, last line read)."""
@@ -455,7 +428,13 @@ class _Reader:
             k = j
             while k < stop and not self.lines[k].strip():
                 k += 1
-            if k < stop and self.lines[k][0] in " \t" and not _LIST.match(self.lines[k]):
+            if k < stop and self._principal_paragraph(k):
+                end = k + 1
+                while end < stop and not self._ends_paragraph(end) and self.heading_at(end) is None:
+                    end += 1
+                self.outline.block(text_block(k + 1, self.paragraph(k, end), prefix=prefix, tight=bool(prefix)))
+                j = last = end
+            elif k < stop and self.lines[k][0] in " \t" and not _LIST.match(self.lines[k]):
                 end = k
                 while end < stop and self.lines[end].strip() and not self._ends_paragraph(end) or (
                         end < stop and self.lines[end][:1] in (" ", "\t") and self.lines[end].strip()):
@@ -477,6 +456,12 @@ class _Reader:
                 continue
             break
         return j, last
+
+    def _principal_paragraph(self, k: int) -> bool:
+        """Line k starts a plain paragraph: the description of a term written below it."""
+        text = self.lines[k]
+        return (text[0] not in " \t" and not self._ends_paragraph(k) and self.heading_at(k) is None
+                and not _ATTRS_LINE.match(text.strip()) and not _ATTRIBUTE_ENTRY.match(text))
 
     def list(self, i: int, stop: int, prefix: str) -> int:
         """An ordered or unordered list; items one a line with their marker."""

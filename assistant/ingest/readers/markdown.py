@@ -23,6 +23,8 @@ from .html import HtmlWalker, parse_html, scan_tags
 
 _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
+_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
+_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 _CODE_TAGS = frozenset("code kbd samp tt var".split())
 
 
@@ -34,6 +36,30 @@ def _parser() -> MarkdownIt:
 def github_slug(text: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
     return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+
+
+def _split_lines(inlines: list[Inline]) -> list[list[Inline]]:
+    """A paragraph's inline pieces, one list per source line (soft breaks are "\\n" pieces)."""
+    lines: list[list[Inline]] = [[]]
+    for piece in inlines:
+        if isinstance(piece, Text) and piece.text == "\n":
+            lines.append([])
+        else:
+            lines[-1].append(piece)
+    return lines
+
+
+def _strip_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
+    """Drop a "Q:"/"A:" prefix from the start of the inline text, even when markup splits it
+    ("**Q:** How ...")."""
+    texts = [p for p in inlines if isinstance(p, Text)]
+    m = prefix.match("".join(p.text for p in texts))
+    left = m.end() if m else 0
+    for piece in texts:
+        if left <= 0:
+            break
+        cut = min(left, len(piece.text))
+        piece.text, left = piece.text[cut:], left - cut
 
 
 def _front_matter(content: str) -> dict:
@@ -55,6 +81,7 @@ class _Reader:
         self.slugs: dict[str, int] = {}
         self.meta: dict = {}
         self.first_h1: str | None = None
+        self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
         self.deflists: list[bool] = []  # per open definition list: its terms are sections
         self.term_open = False
 
@@ -103,13 +130,40 @@ class _Reader:
 
     # --- blocks ---
 
-    def block(self, line: int, inlines: list[Inline]) -> None:
+    def block(self, line: int, inlines: list[Inline], bold: bool = False) -> None:
         text = plain(inlines)
         if m := _MYST_TARGET.match(text):
             self.pending_anchor, self.anchor_line = m.group(1), line
             return
+        if not self.lists and self.paragraph_title(line, inlines, bold):
+            return
         self.outline.block(text_block(line, inlines, prefix=self.prefix, tight=self.tight))
         self._after_block()
+
+    def paragraph_title(self, line: int, inlines: list[Inline], bold: bool) -> bool:
+        """A paragraph written as a question title: "Q: ...?" (its answer may follow after "A:"), or
+        a question set in bold on its own. It opens a section one level below the last heading."""
+        from ..structure import is_question_title
+
+        lines = _split_lines(inlines)
+        first = plain(lines[0])
+        explicit = bool(_Q_PREFIX.match(first))
+        if not explicit and not (bold and is_question_title(plain(inlines))):
+            return False
+        head = next((n for n, part in enumerate(lines) if n and _A_PREFIX.match(plain(part))), len(lines))
+        title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
+        if explicit:
+            _strip_prefix(title, _Q_PREFIX)
+        level = self.heading_level + 1
+        self.outline.heading(Section(title=title, level=level, line=line, title_end=line + head - 1,
+                                     explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line))
+        self.pending_anchor = self.anchor_line = None
+        self.prefix, self.tight = "", False
+        if head < len(lines):
+            answer = [piece for n, part in enumerate(lines[head:]) for piece in ((Text("\n"),) if n else ()) + tuple(part)]
+            _strip_prefix(answer, _A_PREFIX)
+            self.outline.block(text_block(line + head, answer))
+        return True
 
     def _after_block(self) -> None:
         if self.prefix.strip():  # later blocks of the same list item stand under its text
@@ -133,6 +187,7 @@ class _Reader:
         if level == 1 and self.first_h1 is None:
             self.first_h1 = title
         self.prefix, self.tight = "", False
+        self.heading_level = level
         self.outline.heading(section)
 
     def html_block(self, content: str, line: int, end: int) -> None:
@@ -213,7 +268,7 @@ class _Reader:
                 i += 2
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
-                self.block(line, self.inlines(inline, line))
+                self.block(line, self.inlines(inline, line), bold=_all_bold(inline))
                 i += 2
             elif kind in ("fence", "code_block"):
                 self.code(token, line)
@@ -285,6 +340,13 @@ class _Reader:
         self.outline.block(text_block(line, cells, prefix=self.prefix, tight=self.tight))
         self.tight = True
         return j
+
+
+def _all_bold(token) -> bool:
+    """The paragraph is one bold span ("**How do I ...?**")."""
+    children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    return (len(children) >= 3 and children[0].type == "strong_open" and children[-1].type == "strong_close"
+            and not any(c.type == "strong_open" for c in children[1:-1]))
 
 
 def read_markdown(text: str) -> Document:

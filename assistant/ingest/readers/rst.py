@@ -36,7 +36,7 @@ _SETTINGS = {
     "report_level": 5, "halt_level": 5, "warning_stream": False, "_disable_config": True,
     "file_insertion_enabled": False, "raw_enabled": False, "line_length_limit": 2**31,
     "pep_references": False, "rfc_references": False, "syntax_highlight": "none",
-    "doctitle_xform": True, "sectsubtitle_xform": False, "docinfo_xform": False,
+    "doctitle_xform": False, "sectsubtitle_xform": False, "docinfo_xform": False,
 }
 _ROLE = re.compile(r":([A-Za-z][\w.+:-]*):`")
 _DIRECTIVE = re.compile(r"^\s*\.\.\s+([A-Za-z][\w.+:-]*)::", re.MULTILINE)
@@ -283,9 +283,11 @@ def read_rst(text: str) -> Document:
     doctree = publish_doctree(without_extra_breaks(text), settings_overrides=_SETTINGS)
     reader = _Reader(lines)
     root = Section(title=[], level=0, line=1)
-    title_node = next((c for c in doctree.children if isinstance(c, nodes.title)), None)
     reader.fill(doctree, root)
     reader.attach_targets(doctree)
     finish_outline(root, lines)
-    title = " ".join(title_node.astext().split()) if title_node is not None else None
+    # The document title: the one section everything else stands in (docutils' own promotion of it
+    # is off, because it would also swallow a lone sub-section as a subtitle).
+    top = root.children
+    title = top[0].title_text if len(top) == 1 and top[0].children else None
     return Document(root=root, lines=lines, title=title)

@@ -233,13 +233,39 @@ def _underlined_titles(blocks: list[_Raw]) -> list[_Title]:
     return titles
 
 
+def _split_at_questions(blocks: list[_Raw], wrap: int) -> list[_Raw]:
+    """Blocks split where a question line starts an entry inside a paragraph ("How do I ...?" on one
+    line, its answer on the next). A line that continues a wrapped sentence is not such a start: the
+    line before it would run to the wrap width without ending a sentence."""
+    out: list[_Raw] = []
+    for block in blocks:
+        if block.box or block.underline or (len(block.lines) <= 3 and is_question_line(block.joined)):
+            out.append(block)
+            continue
+        current = _Raw(block.line, [])
+        asking = False
+        for n, line in enumerate(block.lines):
+            before = block.lines[n - 1].rstrip() if n else ""
+            starts = is_question_line(line) and (
+                n == 0 or asking or before.endswith((".", "!", "?", ":", '"', "'", ")")) or len(before) < 0.6 * wrap)
+            if (starts and not asking) or (asking and not starts):
+                if current.lines:
+                    out.append(current)
+                current = _Raw(block.line + n, [])
+            current.lines.append(line)
+            asking = starts
+        out.append(current)
+    return out
+
+
 def _question_titles(blocks: list[_Raw]) -> list[_Title]:
     return [_Title(i, b.joined, 1) for i, b in enumerate(blocks)
             if not b.box and len(b.lines) <= 3 and is_question_line(b.joined)]
 
 
-def _choose_titles(blocks: list[_Raw]) -> list[_Title]:
-    """The title style that yields the most question titles (explicit Q: pairs count as questions)."""
+def _structured_titles(blocks: list[_Raw]) -> list[_Title]:
+    """The title style that yields the most question titles (explicit Q: pairs count as questions);
+    none when no style yields at least two (or one explicit pair)."""
     best: list[_Title] = []
     best_questions = 0
     for style in (_numbered_titles, _underlined_titles, _qa_titles, _bullet_titles):
@@ -247,7 +273,7 @@ def _choose_titles(blocks: list[_Raw]) -> list[_Title]:
         questions = sum(1 for t in titles if t.explicit or is_question_line(t.text) or "?" in t.text)
         if questions > best_questions and (questions >= 2 or any(t.explicit for t in titles)):
             best, best_questions = titles, questions
-    return best or _question_titles(blocks)
+    return best
 
 
 # --- bodies ---------------------------------------------------------------------------------------
@@ -309,10 +335,15 @@ def looks_scraped(lines: list[str]) -> bool:
     return nonblank >= 3 and (len(lines) - nonblank) <= 0.02 * len(lines)
 
 
+def _wrap_width(lines: list[str]) -> int:
+    """The width most lines keep within (the 90th percentile of line lengths)."""
+    lengths = sorted(len(t.expandtabs(8).rstrip()) for t in lines if t.strip())
+    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+
+
 def _is_wrapped(lines: list[str]) -> bool:
     """Hard-wrapped: nearly every line fits a terminal, so a paragraph's lines belong together."""
-    lengths = sorted(len(t.expandtabs(8)) for t in lines if t.strip())
-    return bool(lengths) and lengths[int(0.9 * (len(lengths) - 1))] <= 100
+    return 0 < _wrap_width(lines) <= 100
 
 
 def _body_indents(blocks: list[_Raw], titles: dict[int, _Title]) -> list[int]:
@@ -346,7 +377,10 @@ def read_text(text: str) -> Document:
     if looks_scraped(lines):
         return _read_scraped(lines, text)
     blocks = _raw_blocks(lines)
-    titles = _choose_titles(blocks)
+    titles = _structured_titles(blocks)
+    if not titles:
+        blocks = _split_at_questions(blocks, max(_wrap_width(lines), 72))
+        titles = _question_titles(blocks)
     wrapped = _is_wrapped(lines)
     outline = Outline()
     by_block = {t.block: t for t in titles}
