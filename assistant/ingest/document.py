@@ -114,6 +114,8 @@ class Section:
             Question, an AsciiDoc [qanda] list), whatever its wording.
         lead_line: the first line of targets or anchors written above the title, which belong to it.
         row: for a table row, its id, URL and alternate questions.
+        hidden: the source keeps it from readers (an Org COMMENT or :noexport: subtree): never an
+            entry nor part of one; it only ends the section before it.
         end_line: the last non-blank line of the section, sub-sections included; filled in by
             `finish_outline` unless the reader knows it.
     """
@@ -129,6 +131,7 @@ class Section:
     lead_line: int | None = None
     end_line: int | None = None
     row: object | None = None  # a table row's id, URL and alternate questions (readers.tables.RowFields)
+    hidden: bool = False
 
     def __post_init__(self) -> None:
         self.title_end = max(self.title_end, self.line)
@@ -204,6 +207,14 @@ class Outline:
         if end_line is not None:
             container.end_line = end_line
         del self._stack[depth:]
+
+    def leave(self, section: Section) -> None:
+        """Ends `section` (and what is open inside it) when it is still open, short of a container."""
+        floor = self._containers[-1] if self._containers else 0
+        for depth in range(len(self._stack) - 1, floor, -1):
+            if self._stack[depth] is section:
+                del self._stack[depth:]
+                return
 
     def block(self, block: Block) -> None:
         if not block.is_empty():

@@ -62,6 +62,8 @@ def answer_blocks(section: Section, with_children: bool = True) -> list[Block]:
     blocks = list(section.blocks)
     if with_children:
         for child in section.children:
+            if child.hidden:
+                continue
             if child.title:
                 blocks.append(text_block(child.line, child.title))
             blocks.extend(answer_blocks(child))
@@ -101,7 +103,7 @@ def _normal(text: str) -> str:
 
 class _Chooser:
     def __init__(self, document: Document) -> None:
-        sections = list(document.root.walk())[1:]
+        sections = [s for s in list(document.root.walk())[1:] if not s.hidden]
         self.question_levels = {s.level for s in sections if asks(s)}
         self.titles = {_normal(s.title_text) for s in sections}
         self.found: list[FoundEntry] = []
@@ -129,8 +131,10 @@ class _Chooser:
             self.found.append(FoundEntry(section, section.title_text, blocks))
 
     def visit(self, parent: Section) -> None:
-        siblings_ask = any(asks(c) for c in parent.children)
+        siblings_ask = any(asks(c) for c in parent.children if not c.hidden)
         for child in parent.children:
+            if child.hidden:
+                continue
             if self.is_group(child):
                 if _ASKS.search(child.title_text) and child.blocks:  # a real question, answered above its
                     self.add(child, with_children=False)             # sub-questions: both are entries
@@ -144,6 +148,8 @@ class _Chooser:
 
     def leaves(self, section: Section) -> None:
         for child in section.children:
+            if child.hidden:
+                continue
             if child.children:
                 self.leaves(child)
             elif not is_table_of_contents(child, self.titles - {_normal(child.title_text)}):
@@ -165,6 +171,8 @@ def text_outside(document: Document, found: list[FoundEntry]) -> float:
     inside = {id(s) for f in found for s in f.section.walk()}
     total = outside = 0
     for section in document.root.walk():
+        if section.hidden:
+            continue
         size = len(section.title_text) + sum(_size(b) for b in section.blocks)
         total += size
         if id(section) not in inside:

@@ -82,6 +82,7 @@ class _Reader:
         self.meta: dict = {}
         self.first_h1: str | None = None
         self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
+        self.paragraph_section: Section | None = None  # the open paragraph title, if any
         self.deflists: list[bool] = []  # per open definition list: its terms are sections
         self.term_open = False
 
@@ -155,8 +156,9 @@ class _Reader:
         if explicit:
             _strip_prefix(title, _Q_PREFIX)
         level = self.heading_level + 1
-        self.outline.heading(Section(title=title, level=level, line=line, title_end=line + head - 1,
-                                     explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line))
+        self.paragraph_section = Section(title=title, level=level, line=line, title_end=line + head - 1,
+                                         explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line)
+        self.outline.heading(self.paragraph_section)
         self.pending_anchor = self.anchor_line = None
         self.prefix, self.tight = "", False
         if head < len(lines):
@@ -188,7 +190,15 @@ class _Reader:
             self.first_h1 = title
         self.prefix, self.tight = "", False
         self.heading_level = level
+        self.paragraph_section = None
         self.outline.heading(section)
+
+    def open_container(self, section: Section) -> None:
+        """A <details> or a question term: beside a paragraph title, not inside it."""
+        if self.paragraph_section is not None:
+            self.outline.leave(self.paragraph_section)
+            self.paragraph_section = None
+        self.outline.open(section)
 
     def html_block(self, content: str, line: int, end: int) -> None:
         tags = scan_tags(content)
@@ -201,7 +211,7 @@ class _Reader:
             title = walker.inline_of(summary) if summary is not None else []
             details = tree.find(".//details") if tree is not None else None
             anchor = details.get("id") if details is not None else None
-            self.outline.open(Section(title=title, level=0, line=line, title_end=walker.line, anchor=anchor))
+            self.open_container(Section(title=title, level=0, line=line, title_end=walker.line, anchor=anchor))
             self.prefix, self.tight = "", False
             return
         if closes > opens:
@@ -301,7 +311,7 @@ class _Reader:
                 if self.deflists and self.deflists[-1]:
                     if self.term_open:
                         self.outline.close()
-                    self.outline.open(Section(title=self.inlines(inline, line), level=0, line=line))
+                    self.open_container(Section(title=self.inlines(inline, line), level=0, line=line))
                     self.term_open = True
                     self.prefix, self.tight = "", False
                 else:

@@ -143,7 +143,8 @@ class _Reader:
                 i = self.block(i, n, "")
                 continue
             level, title, hidden = head
-            if hidden:  # skip the subtree
+            if hidden:  # the subtree is left out; it only ends the section before it
+                self.outline.heading(Section(title=title, level=level, line=i + 1, hidden=True))
                 i += 1
                 while i < n and not ((h := _HEADLINE.match(self.lines[i])) and len(h.group(1)) <= level):
                     i += 1

@@ -166,6 +166,15 @@ def _shift(blocks: list[Block], delta: int) -> list[Block]:
     return blocks
 
 
+def _last_line(node, lines: list[str]) -> int:
+    """The last non-blank line (1-based) a YAML node stands on (its end mark is where the next token
+    starts: the start of the following line after a block scalar)."""
+    end = node.end_mark.line + (1 if node.end_mark.column else 0)
+    while end > node.start_mark.line + 1 and end <= len(lines) and not lines[end - 1].strip():
+        end -= 1
+    return max(end, node.start_mark.line + 1)
+
+
 def read_yaml(text: str, where: str) -> Document:
     """A YAML list of question/answer mappings (also nested under a key, or in groups); answers are
     Markdown."""
@@ -179,6 +188,7 @@ def read_yaml(text: str, where: str) -> Document:
         raise CorpusError(f"{where}:{line}: not valid YAML ({exc.problem or exc})") from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise CorpusError(f"{where}: not valid YAML ({type(exc).__name__})") from None
+    lines = split_lines(text)
     sections = []
     for node, fields in _qa_mappings(root_node) if root_node is not None else ():
         question_node = next(fields[k] for k in QUESTION_KEYS if k in fields)
@@ -191,7 +201,7 @@ def read_yaml(text: str, where: str) -> Document:
         answer_line = answer_node.start_mark.line + 1 + (1 if answer_node.style in ("|", ">") else 0)
         document = read_markdown(answer)
         blocks = _shift(answer_blocks(document.root), answer_line - 1)
-        last = max(first, node.end_mark.line + (0 if node.end_mark.column else -1) + 1)
+        last = max(first, *(_last_line(value, lines) for _, value in node.value))
         row = {k: _scalar(v) for k, v in fields.items() if _scalar(v) is not None}
         alternates = next((fields[k] for k in ALTERNATE_KEYS if k in fields), None)
         if isinstance(alternates, yaml.SequenceNode):
@@ -199,7 +209,12 @@ def read_yaml(text: str, where: str) -> Document:
         fields_of_row = RowFields(id=_pick(row, ID_KEYS), url=_pick(row, URL_KEYS), alternates=_alternates(row))
         sections.append(Section(title=[Text(" ".join(question.split()), first)], level=1, line=first,
                                 end_line=last, blocks=blocks, explicit=True, row=fields_of_row))
-    return _document(sections, split_lines(text), repaired=False)
+    document = _document(sections, lines, repaired=False)
+    if isinstance(root_node, yaml.MappingNode):  # a data file may name its page
+        top = {k: _scalar(v) for k, v in _mapping_fields(root_node).items()}
+        document.title = top.get("title")
+        document.url = top.get("url") if (top.get("url") or "").startswith("http") else None
+    return document
 
 
 __all__ = ["RowFields", "read_jsonl", "read_table", "read_yaml", "sniff_delimiter"]
