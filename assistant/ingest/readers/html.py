@@ -66,8 +66,9 @@ class HtmlWalker:
     # --- helpers ---
 
     def _at(self, element) -> None:
+        """Resynchronise with the line libxml2 recorded for an element's start tag."""
         if element.sourceline is not None:
-            self.line = max(self.line, element.sourceline + self.shift)
+            self.line = element.sourceline + self.shift
 
     def _text(self, text: str | None) -> None:
         if text:

@@ -265,13 +265,14 @@ def _question_titles(blocks: list[_Raw]) -> list[_Title]:
 
 def _structured_titles(blocks: list[_Raw]) -> list[_Title]:
     """The title style that yields the most question titles (explicit Q: pairs count as questions);
-    none when no style yields at least two (or one explicit pair)."""
+    none when no style yields two, an explicit pair, or questions for half of its titles."""
     best: list[_Title] = []
     best_questions = 0
     for style in (_numbered_titles, _underlined_titles, _qa_titles, _bullet_titles):
         titles = style(blocks)
         questions = sum(1 for t in titles if t.explicit or is_question_line(t.text) or "?" in t.text)
-        if questions > best_questions and (questions >= 2 or any(t.explicit for t in titles)):
+        enough = questions >= 2 or any(t.explicit for t in titles) or (questions and 2 * questions >= len(titles))
+        if questions > best_questions and enough:
             best, best_questions = titles, questions
     return best
 
@@ -390,6 +391,9 @@ def read_text(text: str) -> Document:
         base = bases[i]
         if title is None:
             for body in _body(block, base, wrapped):
+                previous = outline.current.blocks[-1] if outline.current.blocks else None
+                if body.prefix and previous is not None and previous.prefix:  # items a blank line apart
+                    body.tight = True
                 outline.block(body)
             continue
         head = len(block.lines) - title.body_lines
