@@ -36,7 +36,8 @@ def test_markdown_bold_and_q_questions_definition_list_and_details():
     ]
     charge, rain = found[0], found[1]
     # "A:" dropped, the wrapped line joined, the relative link resolved against the front matter's URL
-    assert charge.answer == "Plug it into any USB-C port. A full charge takes about two hours; see charging for details."
+    assert charge.answer == ("Plug it into any USB-C port. A full charge takes about two hours; "
+                             "see charging for details.")
     assert marked(charge) == [("link", "charging", "https://docs.example.org/gadget/faq/charging.html")]
     assert rain.answer == "Yes. It is rated IP67:\n\n- rain and splashes are fine\n- swimming is not"
     assert marked(rain) == [("code", "IP67", None)]
@@ -106,7 +107,8 @@ def test_rst_never_includes_files_or_raw_html(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
     path = tmp_path / "faq.rst"
-    path.write_text(f"Is it safe?\n===========\n\nYes.\n\n.. include:: {secret}\n\n.. raw:: html\n\n   <script>x</script>\n")
+    path.write_text(f"Is it safe?\n===========\n\nYes.\n\n.. include:: {secret}\n\n"
+                    ".. raw:: html\n\n   <script>x</script>\n")
     (entry,) = load_corpus(path).entries
     assert "SECRET" not in entry.answer and "script" not in entry.answer
 
@@ -141,7 +143,8 @@ def test_org_drawers_keywords_tags_and_hidden_subtrees():
     assert paddle.anchor == "paddle"  # CUSTOM_ID
     assert paddle.answer == "Take your height, then see the chart. Longer paddles suit wider boats."
     assert marked(paddle) == [("link", "chart", "https://kayak.example.org/chart")]
-    assert alone.answer == "Only on calm water, and tell someone your route.\n\nExtra gear\n\nA whistle and a VHF radio."
+    assert alone.answer == ("Only on calm water, and tell someone your route.\n\nExtra gear\n\n"
+                            "A whistle and a VHF radio.")
     assert "sharks" not in " ".join(e.question for e in found)  # a COMMENT subtree is not read
     assert found[0].title == "Kayak FAQ"
 

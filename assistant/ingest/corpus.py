@@ -238,7 +238,8 @@ def load_corpus(root: str | Path = "corpus") -> Corpus:
             continue
         entries.extend(found)
     if not entries:
-        detail = "; ".join(warnings) if warnings else "no FAQ files (.md, .rst, .adoc, .html, .org, .txt, .jsonl, .csv, .tsv, .yaml, or no extension)"
+        known = ", ".join(s for s in SUFFIXES if s)
+        detail = "; ".join(warnings) if warnings else f"no FAQ files ({known}, or no extension)"
         raise CorpusError(f"no FAQ entries in {root} ({detail})")
     return Corpus(root=root, entries=entries, files=[str(p) for p in files], warnings=warnings,
                   fingerprint=fingerprint(files, root))

@@ -80,7 +80,7 @@ class Block:
     def is_empty(self) -> bool:
         if self.kind == CODE:
             return not any(text.strip() for _, text in self.lines)
-        return not plain(self.inlines)
+        return not any(isinstance(p, Text) and p.text.strip() for p in self.inlines)
 
 
 def text_block(line: int, inlines: list[Inline], prefix: str = "", tight: bool = False) -> Block:
@@ -147,9 +147,11 @@ class Section:
 
     def walk(self):
         """This section and every section below it, in document order."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        stack = [self]
+        while stack:
+            section = stack.pop()
+            yield section
+            stack.extend(reversed(section.children))
 
 
 @dataclass
@@ -167,6 +169,11 @@ class Document:
     notes: list[str] = field(default_factory=list)
 
 
+# Sections nest at most this deep: deeper headings or containers (a file nested a thousand deep)
+# stay at this depth, so no later step recurses without bound.
+MAX_DEPTH = 32
+
+
 class Outline:
     """Builds the section tree from a reader's stream of headings and blocks.
 
@@ -177,7 +184,7 @@ class Outline:
     def __init__(self) -> None:
         self.root = Section(title=[], level=0, line=1)
         self._stack: list[Section] = [self.root]
-        self._containers: list[int] = []  # stack depths at which containers were opened
+        self._containers: list[int | None] = []  # stack depths of open containers (None: too deep)
 
     @property
     def current(self) -> Section:
@@ -185,14 +192,23 @@ class Outline:
 
     def heading(self, section: Section) -> None:
         """A heading: closes open sections of its level or deeper (never past an open container)."""
-        floor = self._containers[-1] if self._containers else 0
+        section.level = min(section.level, MAX_DEPTH)
+        floor = self._floor()
         while len(self._stack) - 1 > floor and self._stack[-1].level >= section.level:
+            self._stack.pop()
+        if len(self._stack) > MAX_DEPTH:  # too deep: a sibling of the deepest section instead
             self._stack.pop()
         self.current.children.append(section)
         self._stack.append(section)
 
+    def _floor(self) -> int:
+        return next((d for d in reversed(self._containers) if d is not None), 0)
+
     def open(self, section: Section) -> None:
         """A container: a section that ends where the reader says (`close`), not at a heading."""
+        if len(self._stack) > MAX_DEPTH:  # too deep: its content joins the section it is in
+            self._containers.append(None)
+            return
         section.level = self.current.level + 1
         self.current.children.append(section)
         self._stack.append(section)
@@ -203,6 +219,8 @@ class Outline:
         if not self._containers:
             return
         depth = self._containers.pop()
+        if depth is None:
+            return
         container = self._stack[depth]
         if end_line is not None:
             container.end_line = end_line
@@ -210,7 +228,7 @@ class Outline:
 
     def leave(self, section: Section) -> None:
         """Ends `section` (and what is open inside it) when it is still open, short of a container."""
-        floor = self._containers[-1] if self._containers else 0
+        floor = self._floor()
         for depth in range(len(self._stack) - 1, floor, -1):
             if self._stack[depth] is section:
                 del self._stack[depth:]
@@ -246,14 +264,13 @@ def finish_outline(root: Section, lines: list[str]) -> None:
             section = section.children[-1]
         return position[id(section)] + 1
 
-    def visit(section: Section, limit: int) -> None:
+    pending = [(root, root.end_line)]
+    while pending:
+        section, limit = pending.pop()
         if section is not root and section.end_line is None:
             after = after_subtree(section)
             end = order[after].start - 1 if after < len(order) else len(lines)
             section.end_line = _last_text_line(lines, section.title_end, min(end, limit))
         elif section is not root:
             section.end_line = min(section.end_line, max(limit, section.title_end))
-        for child in section.children:
-            visit(child, section.end_line or limit)
-
-    visit(root, root.end_line)
+        pending.extend((child, section.end_line or limit) for child in section.children)

@@ -93,7 +93,8 @@ def is_table_of_contents(section: Section, titles: set[str]) -> bool:
     items = [b for b in section.blocks if not b.is_empty()]
     if section.children or len(items) < 2:
         return False
-    listed = sum(1 for b in items if _link_only(b) or _normal(plain(b.inlines)) in titles)
+    own = _normal(section.title_text)
+    listed = sum(1 for b in items if _link_only(b) or ((t := _normal(plain(b.inlines))) in titles and t != own))
     return listed >= 0.8 * len(items)
 
 
@@ -139,7 +140,7 @@ class _Chooser:
                 if _ASKS.search(child.title_text) and child.blocks:  # a real question, answered above its
                     self.add(child, with_children=False)             # sub-questions: both are entries
                 self.visit(child)
-            elif is_table_of_contents(child, self.titles - {_normal(child.title_text)}):
+            elif is_table_of_contents(child, self.titles):
                 continue
             elif asks(child) or siblings_ask or child.level in self.question_levels:
                 self.add(child)
@@ -152,7 +153,7 @@ class _Chooser:
                 continue
             if child.children:
                 self.leaves(child)
-            elif not is_table_of_contents(child, self.titles - {_normal(child.title_text)}):
+            elif not is_table_of_contents(child, self.titles):
                 self.add(child)
 
 

@@ -19,7 +19,7 @@ import lxml.etree
 import lxml.html
 
 from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, text_block
-from ..lines import split_lines
+from ..lines import normalize_newlines, split_lines
 
 _SKIP = frozenset("script style template noscript head nav footer iframe svg math button select option "
                   "textarea form object embed canvas audio video map".split())
@@ -347,6 +347,7 @@ def _questions_in(data, depth: int = 0) -> list[dict]:
 
 def read_html(text: str) -> Document:
     """Read an HTML FAQ page (or fragment) into sections."""
+    text = normalize_newlines(text)  # libxml2 counts a lone "\r" as no line break
     lines = split_lines(text)
     tree = parse_html(text)
     outline = Outline()

@@ -162,7 +162,8 @@ class _Reader:
         self.pending_anchor = self.anchor_line = None
         self.prefix, self.tight = "", False
         if head < len(lines):
-            answer = [piece for n, part in enumerate(lines[head:]) for piece in ((Text("\n"),) if n else ()) + tuple(part)]
+            answer = [piece for n, part in enumerate(lines[head:])
+                      for piece in ((Text("\n"),) if n else ()) + tuple(part)]
             _strip_prefix(answer, _A_PREFIX)
             self.outline.block(text_block(line + head, answer))
         return True

@@ -27,8 +27,9 @@ ANSWER_KEYS = ("answer", "answers", "a")
 ID_KEYS = ("id", "qnaid", "qna id", "entry_id")
 URL_KEYS = ("url", "source url", "link")
 ALTERNATE_KEYS = ("alternates", "alternate_questions", "alternate questions")
-# A CSV cell may hold a long answer; no cell can be longer than the largest file the corpus reads.
-MAX_CELL_CHARS = 200 * 1024 * 1024
+# A CSV cell may hold a long answer (the csv module stops at 128 KB); a cell longer than this is a
+# broken file (an unclosed quote swallowing the rest), reported at the row where it starts.
+MAX_CELL_CHARS = 16 * 1024 * 1024
 
 
 @dataclass
@@ -99,7 +100,7 @@ def read_jsonl(text: str, where: str) -> Document:
 
 def read_table(text: str, where: str, delimiter: str) -> Document:
     """CSV or TSV with Question and Answer columns (header names are case-insensitive)."""
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     first = 1
     try:
