@@ -110,6 +110,17 @@ def test_nesting_a_thousand_deep_is_read_or_refused(tmp_path, suffix):
         assert entry.question and entry.answer
 
 
+@pytest.mark.parametrize("suffix", [".md", ".rst", ".adoc", ".html", ".org"])
+def test_a_marked_up_file_over_8_mb_is_skipped_in_one_line(tmp_path, suffix):
+    path = tmp_path / f"big{suffix}"
+    path.write_text(faq(suffix, "How big?", "Very. " * 1_500_000))
+    (tmp_path / "small.md").write_text(faq(".md", "How small?", "Small."))
+    corpus = load_corpus(tmp_path)
+    assert [e.question for e in corpus.entries] == ["How small?"]
+    skipped = [w for w in corpus.warnings if w.startswith(f"big{suffix}")]
+    assert len(skipped) == 1 and skipped[0].startswith(f"big{suffix}: skipped, 9 MB of ")
+
+
 def test_jsonl_written_by_json_dumps_keeps_u2028_inside_a_string(tmp_path):
     path = tmp_path / "faq.jsonl"
     rows = [{"question": "Line\u2028separator?", "answer": "Kept\u2028apart."}, {"question": "Next?", "answer": "Two."}]

@@ -23,6 +23,9 @@ from .structure import find_entries, text_outside
 
 META_SUFFIX = ".meta.json"
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Markup parsers hold a whole document's tree in memory (markdown-it and docutils about 100 times the
+# file's size), so marked-up files are read up to this size; plain text and tables up to MAX_FILE_BYTES.
+MAX_MARKUP_BYTES = 8 * 1024 * 1024
 # Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
 PARSER_VERSION = "2"
 # "Reads badly": more of the text than this share lies outside every entry found.
@@ -115,7 +118,13 @@ def parse_file(path: Path, where: str, warnings: list[str]) -> Document | None:
     text = _read_text(path, where, warnings)
     if text is None:
         return None
-    document = readers.read(format_of(path.suffix, text), text, where)
+    kind = format_of(path.suffix, text)
+    if kind in readers.MARKUP and len(text) > MAX_MARKUP_BYTES:
+        warnings.append(f"{where}: skipped, {len(text) / 2**20:.0f} MB of {readers.NAMES[kind]} is more than the "
+                        f"{MAX_MARKUP_BYTES // 2**20} MB read of a marked-up file (plain text and JSONL: "
+                        f"{MAX_FILE_BYTES // 2**20} MB)")
+        return None
+    document = readers.read(kind, text, where)
     warnings.extend(document.notes)
     return document
 
@@ -156,8 +165,8 @@ def _check_reading(document: Document, found: list, entries: list[Entry], source
                    warnings: list[str]) -> None:
     """Say when a file reads badly: one entry only, or most of its text outside the entries."""
     if len(entries) == 1:
-        warnings.append(f"{source}: only one entry found ({entries[0].question!r}); the rest of the file "
-                        "has no question titles")
+        warnings.append(f"{source}: only one entry found ({entries[0].question!r}); if it holds more "
+                        "questions, their titles were not recognised")
         return
     outside = text_outside(document, found)
     if entries and outside > MAX_TEXT_OUTSIDE:

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 # --- inline text ----------------------------------------------------------------------------------
 
 
-@dataclass
+# Slots: a large file holds millions of these.
+
+
+@dataclass(slots=True)
 class Text:
     """Text as written; `line` (when known) is the source line of its first character."""
 
@@ -21,14 +24,14 @@ class Text:
     line: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Break:
     """A hard line break; `line` is the source line of the text that follows, when known."""
 
     line: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Open:
     """Starts a marked span: kind "link" (with its target as written) or "code"."""
 
@@ -36,7 +39,7 @@ class Open:
     target: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Close:
     """Ends the innermost marked span."""
 
@@ -55,7 +58,7 @@ def plain(inlines: list[Inline]) -> str:
 TEXT, CODE, LINE = "text", "code", "line"
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A paragraph, a list item or a code block.
 

@@ -17,6 +17,7 @@ from .text import read_text
 
 DOCUMENT_READERS = {"markdown": read_markdown, "rst": read_rst, "asciidoc": read_asciidoc, "html": read_html,
                     "org": read_org, "text": read_text}
+MARKUP = ("markdown", "rst", "asciidoc", "html", "org")
 NAMES = {"markdown": "Markdown", "rst": "reStructuredText", "asciidoc": "AsciiDoc", "html": "HTML", "org": "Org",
          "text": "plain text"}
 
@@ -50,5 +51,5 @@ def read(kind: str, text: str, where: str) -> Document:
     return document
 
 
-__all__ = ["DOCUMENT_READERS", "read", "read_asciidoc", "read_html", "read_jsonl", "read_markdown", "read_org",
+__all__ = ["DOCUMENT_READERS", "MARKUP", "NAMES", "read", "read_asciidoc", "read_html", "read_jsonl", "read_markdown", "read_org",
            "read_rst", "read_table", "read_text", "read_yaml"]

@@ -29,8 +29,10 @@ _CODE_TAGS = frozenset("code kbd samp tt var".split())
 
 
 def _parser() -> MarkdownIt:
+    # Inline parsing is left to `_Reader.inlines`, one paragraph at a time: the inline tokens of a
+    # whole large file at once would take many times the file's size in memory.
     return (MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-            .use(front_matter_plugin).use(deflist_plugin))
+            .use(front_matter_plugin).use(deflist_plugin).disable("inline"))
 
 
 def github_slug(text: str) -> str:
@@ -91,7 +93,10 @@ class _Reader:
     def inlines(self, token, first_line: int) -> list[Inline]:
         line = first_line
         out: list[Inline] = [Text("", line)]
-        for child in token.children or []:
+        children = token.children
+        if not children and token.content:
+            children = self.inline_tokens(token.content)
+        for child in children or []:
             kind = child.type
             if kind == "text":
                 out.append(Text(child.content))
@@ -128,6 +133,12 @@ class _Reader:
             elif (tag == "a" or tag in _CODE_TAGS) and kind == "end":
                 out.append(Close())
         return out
+
+    def inline_tokens(self, content: str) -> list:
+        """The inline tokens of one paragraph or title (markdown-it's inline parser, run on demand)."""
+        children: list = []
+        self.md.inline.parse(content, self.md, self.env, children)
+        return children
 
     # --- blocks ---
 
@@ -265,7 +276,9 @@ class _Reader:
     # --- the token stream ---
 
     def read(self, text: str, nested: bool = False) -> None:
-        tokens = _parser().parse(text)
+        self.md = _parser()
+        self.env: dict = {}  # link reference definitions, for the inline parser
+        tokens = self.md.parse(text, self.env)
         i = 0
         while i < len(tokens):
             token = tokens[i]
@@ -279,7 +292,9 @@ class _Reader:
                 i += 2
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
+                inline.children = self.inline_tokens(inline.content)
                 self.block(line, self.inlines(inline, line), bold=_all_bold(inline))
+                inline.children = None
                 i += 2
             elif kind in ("fence", "code_block"):
                 self.code(token, line)

@@ -47,6 +47,7 @@ _POST = r"(?=[\s\-.,;:!?'\")}\[]|$)"
 _CODE = re.compile(_PRE + r"([=~])(\S|\S.*?\S)\1" + _POST)
 _EMPHASIS = re.compile(_PRE + r"([*/_+])(\S|\S.*?\S)\1" + _POST)
 _EXTERNAL = ("http:", "https:", "ftp:", "mailto:", "file:", "news:", "irc:")
+_LINKS = re.compile(f"{_LINK.pattern}|{_ANGLE_LINK.pattern}|{_PLAIN_LINK.pattern}")
 
 
 def _link(target: str, description: str | None) -> list[Inline]:
@@ -79,9 +80,8 @@ def _formatted(text: str) -> list[Inline]:
 def inline(text: str, line: int) -> list[Inline]:
     """Org inline markup to inline pieces (`text` may span lines; "\\\\" ends a line hard)."""
     out: list[Inline] = [Text("", line)]
-    pattern = re.compile(f"{_LINK.pattern}|{_ANGLE_LINK.pattern}|{_PLAIN_LINK.pattern}")
     last = 0
-    for m in pattern.finditer(text):
+    for m in _LINKS.finditer(text):
         out += _formatted(text[last : m.start()])
         if m.group(1) is not None:
             out += _link(m.group(1), m.group(2))
