@@ -51,5 +51,5 @@ def read(kind: str, text: str, where: str) -> Document:
     return document
 
 
-__all__ = ["DOCUMENT_READERS", "MARKUP", "NAMES", "read", "read_asciidoc", "read_html", "read_jsonl", "read_markdown", "read_org",
-           "read_rst", "read_table", "read_text", "read_yaml"]
+__all__ = ["DOCUMENT_READERS", "MARKUP", "NAMES", "read", "read_asciidoc", "read_html", "read_jsonl",
+           "read_markdown", "read_org", "read_rst", "read_table", "read_text", "read_yaml"]
