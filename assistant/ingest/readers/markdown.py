@@ -86,6 +86,8 @@ class _Reader:
         self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
         self.paragraph_section: Section | None = None  # the open paragraph title, if any
         self.deflists: list[bool] = []  # per open definition list: its terms are sections
+        self.md = _parser()
+        self.env: dict = {}  # link reference definitions, for the inline parser
         self.term_open = False
 
     # --- inline text ---
@@ -271,24 +273,25 @@ class _Reader:
         skip = 0
         while skip < len(lines) and re.match(r"^:[\w-]+:", lines[skip]):
             skip += 1
-        self.read("\n" * (first - 1 + skip) + "\n".join(lines[skip:]), nested=True)
+        self.read("\n".join(lines[skip:]), first_line=first + skip)
 
     # --- the token stream ---
 
-    def read(self, text: str, nested: bool = False) -> None:
-        self.md = _parser()
-        self.env: dict = {}  # link reference definitions, for the inline parser
+    def read(self, text: str, first_line: int = 1) -> None:
+        """Read Markdown text whose first line is `first_line` of the file (a directive's content is
+        read where it stands)."""
+        nested = first_line > 1
         tokens = self.md.parse(text, self.env)
         i = 0
         while i < len(tokens):
             token = tokens[i]
             kind = token.type
-            line = token.map[0] + 1 if token.map else None
+            line = token.map[0] + first_line if token.map else None
             if kind == "front_matter" and not nested:
                 self.meta = _front_matter(token.content)
             elif kind == "heading_open":
                 inline = tokens[i + 1]
-                self.heading(int(token.tag[1]), line, token.map[1], self.inlines(inline, line))
+                self.heading(int(token.tag[1]), line, token.map[1] + first_line - 1, self.inlines(inline, line))
                 i += 2
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
@@ -299,7 +302,7 @@ class _Reader:
             elif kind in ("fence", "code_block"):
                 self.code(token, line)
             elif kind == "html_block":
-                self.html_block(token.content, line, token.map[1])
+                self.html_block(token.content, line, token.map[1] + first_line - 1)
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 start = token.attrs.get("start", 1)
                 self.lists.append([kind == "ordered_list_open", int(start), token.markup or "."])
