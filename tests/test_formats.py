@@ -2,6 +2,7 @@
 questions found, the lines they cite, clean answers with their links and code, anchors, titles and URLs."""
 
 import json
+import re
 
 import pytest
 from conftest import DATA
@@ -225,3 +226,20 @@ def test_entries_round_trip_through_json_with_marks_anchor_and_alternates():
 ])
 def test_format_is_recognised_by_content(text, kind):
     assert sniff(text) == kind
+
+
+def test_the_readme_examples_read_as_the_readme_says(tmp_path):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("One example per format"):readme.index("### How entries are found")]
+    suffixes = {"markdown": ".md", "rst": ".rst", "asciidoc": ".adoc", "html": ".html", "org": ".org",
+                "text": ".txt", "yaml": ".yaml"}
+    examples = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    assert sorted(kind for kind, _ in examples) == sorted(suffixes)
+    for kind, text in examples:
+        path = tmp_path / f"router{suffixes[kind]}"
+        path.write_text(text)
+        found = load_corpus(path).entries
+        assert [(e.question, e.answer) for e in found] == [
+            ("How do I reset it?", "Hold the button for ten seconds."), ("Why is it slow?", "Update the firmware.")], kind

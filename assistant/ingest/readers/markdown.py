@@ -84,6 +84,7 @@ class _Reader:
         self.meta: dict = {}
         self.first_h1: str | None = None
         self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
+        self.heading_asks = False  # ... or beside it, when the heading is a question
         self.paragraph_section: Section | None = None  # the open paragraph title, if any
         self.deflists: list[bool] = []  # per open definition list: its terms are sections
         self.md = _parser()
@@ -168,7 +169,8 @@ class _Reader:
         title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
         if explicit:
             _strip_prefix(title, _Q_PREFIX)
-        level = self.heading_level + 1
+        # Below a category heading; beside a question heading (two ways of writing one list).
+        level = self.heading_level + (0 if self.heading_asks else 1)
         self.paragraph_section = Section(title=title, level=level, line=line, title_end=line + head - 1,
                                          explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line)
         self.outline.heading(self.paragraph_section)
@@ -187,6 +189,8 @@ class _Reader:
         self.tight = bool(self.lists)
 
     def heading(self, level: int, line: int, end: int, inlines: list[Inline], anchor: str | None = None) -> None:
+        from ..structure import is_question_title
+
         last = inlines[-1] if inlines else None
         if isinstance(last, Text) and (m := _ATTRIBUTES.search(last.text)):
             anchor = anchor or m.group(1)
@@ -204,6 +208,7 @@ class _Reader:
             self.first_h1 = title
         self.prefix, self.tight = "", False
         self.heading_level = level
+        self.heading_asks = is_question_title(title)
         self.paragraph_section = None
         self.outline.heading(section)
 
