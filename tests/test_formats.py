@@ -241,5 +241,6 @@ def test_the_readme_examples_read_as_the_readme_says(tmp_path):
         path = tmp_path / f"router{suffixes[kind]}"
         path.write_text(text)
         found = load_corpus(path).entries
-        expected = [("How do I reset it?", "Hold the button for ten seconds."), ("Why is it slow?", "Update the firmware.")]
+        expected = [("How do I reset it?", "Hold the button for ten seconds."),
+                    ("Why is it slow?", "Update the firmware.")]
         assert [(e.question, e.answer) for e in found] == expected, kind
