@@ -244,3 +244,23 @@ def test_the_readme_examples_read_as_the_readme_says(tmp_path):
         expected = [("How do I reset it?", "Hold the button for ten seconds."),
                     ("Why is it slow?", "Update the firmware.")]
         assert [(e.question, e.answer) for e in found] == expected, kind
+
+
+def test_html_bold_paragraph_questions_q_and_a_and_accordion_buttons(tmp_path):
+    path = tmp_path / "help.html"
+    path.write_text("<h1>Help</h1>\n<h2>Account</h2>\n<p><strong>How do I log in?</strong></p>\n"
+                    "<p>Use your email.</p>\n"
+                    "<p><b>Q:</b> Can I change my name?<br>\nA: Yes, in settings.</p>\n"
+                    '<div class="accordion"><h3><button>Why was I charged?</button></h3>\n<div><p>Monthly plan.</p>'
+                    "</div></div>\n")
+    found = load_corpus(path).entries
+    assert [(e.question, e.answer, e.start_line, e.line_offsets[0][1]) for e in found] == [
+        ("How do I log in?", "Use your email.", 3, 4), ("Can I change my name?", "Yes, in settings.", 5, 6),
+        ("Why was I charged?", "Monthly plan.", 7, 8)]  # the answer paragraph starts the line after
+
+
+def test_question_markers_and_section_numbers_are_not_part_of_the_question(tmp_path):
+    path = tmp_path / "faq.md"
+    path.write_text("# FAQ\n\n## Q: Is it free?\n\nYes.\n\n## 2.1 Does it scale?\n\nTo a point.\n\n"
+                    "## 3D printing?\n\nNo.\n")
+    assert [e.question for e in load_corpus(path).entries] == ["Is it free?", "Does it scale?", "3D printing?"]

@@ -129,6 +129,16 @@ def parse_file(path: Path, where: str, warnings: list[str]) -> Document | None:
     return document
 
 
+# "Q:", "Q1.", "Question:" or an outline number ("4.5", "12.") before a question's first word.
+_QUESTION_MARKER = re.compile(r"^(?:Q(?:uestion)?\s*\d*\s*[:.)]|\d+(?:\.\d+)*[.)]?)\s+(?=\w)", re.IGNORECASE)
+
+
+def _question_text(title: str) -> str:
+    """A title as a reader reads the question: without a "Q:" marker or section number in front."""
+    stripped = _QUESTION_MARKER.sub("", title, count=1)
+    return stripped if stripped.strip() else title
+
+
 def _entries(document: Document, source: str, meta: dict, taken: set[str], warnings: list[str]) -> list[Entry]:
     """The entries of one parsed file, with ids unique across the corpus (`taken`)."""
     stem = _stem(source)
@@ -140,7 +150,7 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
         row = section.row
         url = (row.url if row is not None else None) or meta.get("url") or document.url
         rendered = render_blocks(item.blocks, url, repair=not document.repaired)
-        question = item.question if document.repaired else inline_text(section.title)
+        question = item.question if document.repaired else _question_text(inline_text(section.title))
         if not rendered.text.strip() or not question:
             continue
         base = (row.id if row is not None else None) or f"{stem}/{_slug(question)}"

@@ -13,6 +13,7 @@ footers are page furniture and never read. The page title is <title> (else the f
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import lxml.etree
@@ -21,13 +22,29 @@ import lxml.html
 from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, text_block
 from ..lines import normalize_newlines, split_lines
 
-_SKIP = frozenset("script style template noscript head nav footer iframe svg math button select option "
-                  "textarea form object embed canvas audio video map".split())
+_SKIP = frozenset("script style template noscript head nav footer iframe svg math select option "
+                  "textarea object embed canvas audio video map".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _CODE = frozenset("code kbd samp tt var".split())
 _BLOCKS = frozenset("p div section article main header aside blockquote figure figcaption center address "
                     "fieldset table thead tbody tfoot caption body html li dd dt hr".split())
 _QUESTION_TYPES = ("question",)
+_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
+_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
+
+
+def _drop_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
+    """Drop a "Q:"/"A:" prefix from inline text, even when markup splits it ("<b>Q:</b> How ...")."""
+    texts = [p for p in inlines if isinstance(p, Text)]
+    m = prefix.match("".join(p.text for p in texts))
+    left = m.end() if m else 0
+    for piece in texts:
+        if left <= 0:
+            break
+        cut = min(left, len(piece.text))
+        if piece.line is not None:  # the text now starts on the line after the cut line breaks
+            piece.line += piece.text[:cut].count("\n")
+        piece.text, left = piece.text[cut:], left - cut
 
 
 def _tag(element) -> str:
@@ -62,6 +79,8 @@ class HtmlWalker:
         self.lists: list[list] = []  # [ordered, next number] per open list
         self.pending_anchor: str | None = None
         self.first_h1: str | None = None
+        self.heading_level = 0  # the last heading's level, and whether it asks a question
+        self.heading_asks = False
 
     # --- helpers ---
 
@@ -134,6 +153,8 @@ class HtmlWalker:
             self.inlines.append(Close())
         elif tag == "img":
             return
+        elif tag == "p" and not self.lists and self.paragraph_title(element):
+            return
         elif tag in _BLOCKS or tag == "li":
             self.flush()
             self.children(element)
@@ -148,10 +169,42 @@ class HtmlWalker:
         anchor = element.get("id") or element.get("name") or self._inner_anchor(element) or self.pending_anchor
         self.pending_anchor = None
         section = Section(title=title, level=level, line=line, title_end=self.line, anchor=anchor)
+        self.heading_level, self.heading_asks = level, _is_question_term(section.title_text)
         if level == 1 and self.first_h1 is None:
             self.first_h1 = section.title_text
         self.prefix, self.tight = "", False
         self.outline.heading(section)
+
+    def paragraph_title(self, element) -> bool:
+        """A paragraph that is one bold question (<p><b>How do I ...?</b></p>) or starts with "Q:"
+        opens a section: beside the last heading when that asks a question, else below it."""
+        text = " ".join(element.text_content().split())
+        explicit = bool(_Q_PREFIX.match(text))
+        children = [c for c in element if _tag(c)]
+        bold = (len(children) == 1 and _tag(children[0]) in ("b", "strong") and not (element.text or "").strip()
+                and not (children[0].tail or "").strip())
+        if not (explicit or (bold and _is_question_term(text))):
+            return False
+        self.flush()
+        line = self.line
+        title = self.inline_of(element)
+        answer: list[Inline] = []
+        if explicit:
+            _drop_prefix(title, _Q_PREFIX)
+            for n, piece in enumerate(title):  # "Q: ...?<br>A: ..." in one paragraph
+                rest = "".join(p.text for p in title[n + 1 :] if isinstance(p, Text))
+                if isinstance(piece, Break) and _A_PREFIX.match(rest):
+                    first = (piece.line or line) + rest[: len(rest) - len(rest.lstrip())].count("\n")
+                    title, answer = title[:n], [Text("", first), *title[n + 1 :]]
+                    _drop_prefix(answer, _A_PREFIX)
+                    break
+        level = self.heading_level + (0 if self.heading_asks else 1)
+        self.prefix, self.tight = "", False
+        self.outline.heading(Section(title=title, level=level, line=line, title_end=self.line, explicit=explicit,
+                                     anchor=element.get("id")))
+        if answer:
+            self.outline.block(text_block(answer[0].line, answer))
+        return True
 
     @staticmethod
     def _inner_anchor(element) -> str | None:

@@ -61,6 +61,8 @@ def _strip_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
         if left <= 0:
             break
         cut = min(left, len(piece.text))
+        if piece.line is not None:  # the text now starts on the line after the cut line breaks
+            piece.line += piece.text[:cut].count("\n")
         piece.text, left = piece.text[cut:], left - cut
 
 
