@@ -150,12 +150,14 @@ def test_broken_yaml_names_its_line(tmp_path):
 
 
 def test_a_file_that_reads_badly_gets_a_warning(tmp_path):
-    (tmp_path / "one.md").write_text("# Manual\n\n## How do I start?\n\nRun it.\n")
+    (tmp_path / "one.md").write_text("# Manual\n\n## How do I start?\n\n" + "Run it.\n" * 30)
+    (tmp_path / "short.md").write_text("## How do I stop?\n\nPress stop.\n")  # one question, and short
     (tmp_path / "mostly-prose.md").write_text(
         "# Guide\n\n" + "Long introduction text that answers nothing in particular. " * 40
         + "\n\n## Install\n\nRun make.\n\n## Why?\n\nBecause.\n")
     warnings = load_corpus(tmp_path).warnings
     assert any(w.startswith("one.md: only one entry found") for w in warnings), warnings
+    assert not any(w.startswith("short.md") for w in warnings), warnings
     assert any(w.startswith("mostly-prose.md: ") and "outside the 2 entries" in w for w in warnings), warnings
 
 

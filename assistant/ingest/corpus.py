@@ -28,8 +28,10 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_MARKUP_BYTES = 8 * 1024 * 1024
 # Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
 PARSER_VERSION = "2"
-# "Reads badly": more of the text than this share lies outside every entry found.
+# "Reads badly": more of the text than this share lies outside every entry found, or a file longer
+# than this many lines yields one entry (a short file may hold one question; a long one rarely does).
 MAX_TEXT_OUTSIDE = 0.5
+ONE_ENTRY_LINES = 20
 
 
 @dataclass
@@ -174,7 +176,7 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
 def _check_reading(document: Document, found: list, entries: list[Entry], source: str,
                    warnings: list[str]) -> None:
     """Say when a file reads badly: one entry only, or most of its text outside the entries."""
-    if len(entries) == 1:
+    if len(entries) == 1 and sum(1 for line in document.lines if line.strip()) > ONE_ENTRY_LINES:
         warnings.append(f"{source}: only one entry found ({entries[0].question!r}); if it holds more "
                         "questions, their titles were not recognised")
         return
