@@ -103,6 +103,8 @@ def _normal(text: str) -> str:
 
 
 class _Chooser:
+    """Walks a document's section tree, applying the rules of the module docstring."""
+
     def __init__(self, document: Document) -> None:
         sections = [s for s in list(document.root.walk())[1:] if not s.hidden]
         self.question_levels = {s.level for s in sections if asks(s)}
@@ -113,7 +115,7 @@ class _Chooser:
     def asks_below(self, section: Section) -> bool:
         key = id(section)
         if key not in self._asks_below:
-            self._asks_below[key] = any(asks(c) or self.asks_below(c) for c in section.children)
+            self._asks_below[key] = any(not c.hidden and (asks(c) or self.asks_below(c)) for c in section.children)
         return self._asks_below[key]
 
     def levels_below(self, section: Section) -> bool:
@@ -124,7 +126,7 @@ class _Chooser:
         its own sub-sections ask too (then it is a category that happens to be worded as one)."""
         if not asks(section):
             return self.asks_below(section)
-        return sum(1 for c in section.children if asks(c)) >= 2
+        return sum(1 for c in section.children if not c.hidden and asks(c)) >= 2
 
     def add(self, section: Section, with_children: bool = True) -> None:
         blocks = answer_blocks(section, with_children)
