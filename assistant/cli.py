@@ -25,11 +25,17 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env().replace(
+    settings = Settings.from_env().replace(
         corpus=getattr(args, "corpus", None), index=getattr(args, "index", None),
         model=getattr(args, "model", None), index_type=getattr(args, "index_type", None),
         min_confidence=getattr(args, "min_confidence", None),
     )
+    if getattr(args, "corpus", None) is not None and getattr(args, "index", None) is None:
+        # Another corpus gets an index of its own, never the default corpus's index/.
+        from .evaluation.evaluate import index_for_corpus
+
+        settings = settings.replace(index=index_for_corpus(settings.corpus, Settings.from_env()))
+    return settings
 
 
 def _confidence_option(parser: argparse.ArgumentParser) -> None:
@@ -122,16 +128,14 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation.evaluate import compare, index_for_corpus, parse_configurations
+    from .evaluation.evaluate import compare, parse_configurations
     from .evaluation.questionsets import read_question_set
     from .evaluation.report import summary_table, write_reports
 
     specs = ["default"] if args.compare is None else (args.compare or ["default", "dense"])
     configurations = parse_configurations(specs)
     questions = read_question_set(args.questions)
-    settings = _settings(args)
-    if args.index is None:  # another corpus gets its own index, never the default corpus's
-        settings = settings.replace(index=index_for_corpus(settings.corpus, Settings.from_env()))
+    settings = _settings(args)  # another corpus gets its own index, never the default corpus's
     retriever = _load(args, settings)
     with _progress_bar(len(questions) * len(configurations)) as progress:
         reports = compare(retriever, questions, configurations, args.k, progress)

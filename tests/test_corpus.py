@@ -4,7 +4,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from assistant import CorpusError, load_corpus
-from assistant.ingest.formats import is_question_line
+from assistant.ingest.readers.text import is_question_line
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +59,9 @@ def test_ids_are_stable_and_unique(azure):
 def test_markdown_headings_bold_and_q_prefix():
     corpus = load_corpus(DATA / "faq.md")
     got = [(e.question, e.answer, e.start_line, e.end_line) for e in corpus.entries]
-    assert got == [
+    assert got == [  # hard-wrapped lines are one paragraph
         ("How do I install the widget?",
-         "Run pip install widget and then restart your shell.\nSee the install guide for details.", 7, 10),
+         "Run pip install widget and then restart your shell. See the install guide for details.", 7, 10),
         ("Can I use the widget offline?", "Yes. The widget never needs a network connection.", 12, 14),
         ("How much does the widget cost?", "The widget is free for personal use.", 18, 20),
         ("Is there a team plan?", "Yes, teams pay per seat.", 22, 23),

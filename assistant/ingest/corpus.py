@@ -13,16 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CorpusError
-from . import formats
+from . import readers
+from .answer_text import inline_text, render_blocks
 from .cleaning import word_list_digest
+from .detect import SUFFIXES, format_of
+from .document import Document
 from .entry import Entry
+from .structure import find_entries, text_outside
 
-SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".jsonl": "jsonl",
-            ".csv": "csv", ".tsv": "tsv"}
 META_SUFFIX = ".meta.json"
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Markup parsers hold a whole document's tree in memory (markdown-it and docutils about 100 times the
+# file's size), so marked-up files are read up to this size; plain text and tables up to MAX_FILE_BYTES.
+MAX_MARKUP_BYTES = 8 * 1024 * 1024
 # Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
+# "Reads badly": more of the text than this share lies outside every entry found, or a file longer
+# than this many lines yields one entry (a short file may hold one question; a long one rarely does).
+MAX_TEXT_OUTSIDE = 0.5
+ONE_ENTRY_LINES = 20
 
 
 @dataclass
@@ -79,8 +88,18 @@ def _read_text(path: Path, where: str, warnings: list[str]) -> str | None:
         return data.decode("cp1252", errors="replace")
 
 
+def _stem(source: str) -> str:
+    """The source path without its extension ("docs/faq.md" -> "docs/faq"; "FAQ" stays "FAQ")."""
+    suffix = Path(source).suffix
+    return source[: len(source) - len(suffix)] if suffix.lower() in SUFFIXES else source
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(Path(_stem(path.name)).name + META_SUFFIX)
+
+
 def _metadata(path: Path, where: str) -> dict:
-    meta_path = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+    meta_path = _meta_path(path)
     if not meta_path.is_file():
         return {}
     try:
@@ -92,46 +111,79 @@ def _metadata(path: Path, where: str) -> dict:
     return meta
 
 
-def parse_file(path: Path, where: str, warnings: list[str]) -> tuple[list[formats.Record] | None, str | None]:
-    """Parse one file into records; returns them (None when the file was skipped, with a warning) and
-    the page title found in it, if any."""
+def parse_file(path: Path, where: str, warnings: list[str]) -> Document | None:
+    """Read one file into a document; None when it was skipped (with a warning saying why).
+
+    Raises:
+        CorpusError: a table file is malformed (the message names the file and line).
+    """
     text = _read_text(path, where, warnings)
     if text is None:
-        return None, None
-    kind = SUFFIXES[path.suffix.lower()]
-    if kind == "jsonl":
-        return formats.parse_jsonl(text, where), None
-    if kind in ("csv", "tsv"):
-        delimiter = "\t" if kind == "tsv" else formats.sniff_delimiter(text)
-        return formats.parse_table(text, where, delimiter), None
-    parse = formats.parse_markdown if kind == "markdown" else formats.parse_text
-    records, preamble = parse(text)
-    return records, (preamble[0][1] if preamble else None)
+        return None
+    kind = format_of(path.suffix, text)
+    if kind in readers.MARKUP and len(text) > MAX_MARKUP_BYTES:
+        warnings.append(f"{where}: skipped, {len(text) / 2**20:.0f} MB of {readers.NAMES[kind]} is more than the "
+                        f"{MAX_MARKUP_BYTES // 2**20} MB read of a marked-up file (plain text and JSONL: "
+                        f"{MAX_FILE_BYTES // 2**20} MB)")
+        return None
+    document = readers.read(kind, text, where)
+    warnings.extend(document.notes)
+    return document
 
 
-def _entries(records: list[formats.Record], source: str, meta: dict, found_title: str | None,
-             taken: set[str]) -> list[Entry]:
-    stem = source.rsplit(".", 1)[0]
-    title = meta.get("title") or found_title or Path(stem).name.replace("-", " ")
+# "Q:", "Q1.", "Question:" or an outline number ("4.5", "12.") before a question's first word.
+_QUESTION_MARKER = re.compile(r"^(?:Q(?:uestion)?\s*\d*\s*[:.)]|\d+(?:\.\d+)*[.)]?)\s+(?=\w)", re.IGNORECASE)
+
+
+def _question_text(title: str) -> str:
+    """A title as a reader reads the question: without a "Q:" marker or section number in front."""
+    stripped = _QUESTION_MARKER.sub("", title, count=1)
+    return stripped if stripped.strip() else title
+
+
+def _entries(document: Document, source: str, meta: dict, taken: set[str], warnings: list[str]) -> list[Entry]:
+    """The entries of one parsed file, with ids unique across the corpus (`taken`)."""
+    stem = _stem(source)
+    title = meta.get("title") or document.title or Path(stem).name.replace("-", " ")
+    found = find_entries(document)
     entries = []
-    for record in records:
-        base = record.id or f"{stem}/{_slug(record.question)}"
+    for item in found:
+        section = item.section
+        row = section.row
+        url = (row.url if row is not None else None) or meta.get("url") or document.url
+        rendered = render_blocks(item.blocks, url, repair=not document.repaired)
+        question = item.question if document.repaired else _question_text(inline_text(section.title))
+        if not rendered.text.strip() or not question:
+            continue
+        base = (row.id if row is not None else None) or f"{stem}/{_slug(question)}"
         entry_id, n = base, 1
         while entry_id in taken:  # duplicate questions stay distinct and citable
             n += 1
             entry_id = f"{base}-{n}"
         taken.add(entry_id)
-        offsets, parts, pos = [], [], 0
-        for number, line in record.answer:
-            offsets.append((pos, number))
-            parts.append(line)
-            pos += len(line) + 1
+        last_line = rendered.line_offsets[-1][1] if rendered.line_offsets else section.line
         entries.append(Entry(
-            id=entry_id, question=record.question, answer="\n".join(parts), source=source,
-            start_line=record.question_lines[0], end_line=max(record.answer[-1][0], record.question_lines[1]),
-            url=record.url or meta.get("url"), title=title, line_offsets=tuple(offsets),
+            id=entry_id, question=question, answer=rendered.text, source=source, start_line=section.line,
+            end_line=max(section.end_line or section.line, section.title_end, last_line), url=url, title=title,
+            line_offsets=tuple(rendered.line_offsets), marks=tuple(rendered.marks),
+            anchor=section.anchor, alternates=row.alternates if row is not None else (),
         ))
+    if not all(s.row is not None for s in document.root.children):  # tables read as they are
+        _check_reading(document, found, entries, source, warnings)
     return entries
+
+
+def _check_reading(document: Document, found: list, entries: list[Entry], source: str,
+                   warnings: list[str]) -> None:
+    """Say when a file reads badly: one entry only, or most of its text outside the entries."""
+    if len(entries) == 1 and sum(1 for line in document.lines if line.strip()) > ONE_ENTRY_LINES:
+        warnings.append(f"{source}: only one entry found ({entries[0].question!r}); if it holds more "
+                        "questions, their titles were not recognised")
+        return
+    outside = text_outside(document, found)
+    if entries and outside > MAX_TEXT_OUTSIDE:
+        warnings.append(f"{source}: {outside:.0%} of its text is outside the {len(entries)} entries found "
+                        "(titles that are not questions?)")
 
 
 def corpus_files(root: Path) -> tuple[list[Path], list[str]]:
@@ -141,7 +193,8 @@ def corpus_files(root: Path) -> tuple[list[Path], list[str]]:
         raise CorpusError(f"corpus not found: {root} (give a folder of FAQ files or one file)")
     if root.is_file():
         if root.suffix.lower() not in SUFFIXES:
-            raise CorpusError(f"{root.name}: unsupported file type; use one of {', '.join(SUFFIXES)}")
+            known = ", ".join(s for s in SUFFIXES if s)
+            raise CorpusError(f"{root.name}: unsupported file type; use one of {known}, or no extension")
         return [root], []
     real_root = root.resolve()
     files, warnings = [], []
@@ -179,7 +232,7 @@ def fingerprint(files: list[Path], root: Path) -> str:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:  # unreadable: it was skipped with a warning
             digest.update(b"unreadable")
-        meta = path.with_name(path.name.rsplit(".", 1)[0] + META_SUFFIX)
+        meta = _meta_path(path)
         if meta.is_file():
             digest.update(hashlib.sha256(meta.read_bytes()).digest())
     return digest.hexdigest()
@@ -197,15 +250,17 @@ def load_corpus(root: str | Path = "corpus") -> Corpus:
     taken: set[str] = set()
     for path in files:
         source = path.name if root.is_file() else path.relative_to(root).as_posix()
-        records, title = parse_file(path, source, warnings)
-        if records is None:  # skipped; the warning says why
+        document = parse_file(path, source, warnings)
+        if document is None:  # skipped; the warning says why
             continue
-        if not records:
+        found = _entries(document, source, _metadata(path, source), taken, warnings)
+        if not found:
             warnings.append(f"{source}: no questions found")
             continue
-        entries.extend(_entries(records, source, _metadata(path, source), title, taken))
+        entries.extend(found)
     if not entries:
-        detail = "; ".join(warnings) if warnings else "no .txt, .md, .jsonl, .csv or .tsv files"
+        known = ", ".join(s for s in SUFFIXES if s)
+        detail = "; ".join(warnings) if warnings else f"no FAQ files ({known}, or no extension)"
         raise CorpusError(f"no FAQ entries in {root} ({detail})")
     return Corpus(root=root, entries=entries, files=[str(p) for p in files], warnings=warnings,
                   fingerprint=fingerprint(files, root))

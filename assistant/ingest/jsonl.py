@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from .lines import split_lines
+
 
 def json_objects(text: str, where: str, error: type[Exception], holding: str) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of `text`.
@@ -18,7 +20,9 @@ def json_objects(text: str, where: str, error: type[Exception], holding: str) ->
     Raises:
         error: a line is not JSON, or not a JSON object (the message names `where` and the line).
     """
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split as editors do: a U+2028 inside a JSON string (json.dumps(ensure_ascii=False) writes it
+    # as is) is not a line break.
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         try:

@@ -93,6 +93,6 @@ class HitMaker:
                     spans.append((offset, offset + len(sentence.rstrip())))
         return Hit(
             entry_id=entry.id, question=entry.question, text=passage.text, score=round(score, 4),
-            source=entry.source, start_line=passage.start_line, end_line=passage.end_line, url=entry.url,
+            source=entry.source, start_line=passage.start_line, end_line=passage.end_line, url=entry.link,
             title=entry.title, rank=rank, signals=signals, highlights=tuple(sorted(spans)),
         )

@@ -1,0 +1,461 @@
+"""HTML FAQs, read with lxml (libxml2's forgiving HTML parser, which records each element's line).
+
+Headings (<h1>-<h6>) make sections by their rank; a <details> is a section titled by its <summary>;
+a <dl> whose terms ask questions is one section per term; a schema.org Question in microdata
+(itemprop name / acceptedAnswer) is an explicit question and answer, and so is each Question of a
+FAQPage in JSON-LD when the page shows no question of its own. Navigation, scripts, styles and
+footers are page furniture and never read. The page title is <title> (else the first <h1>), the URL
+<link rel="canonical">.
+
+`HtmlWalker` is shared with the Markdown reader, which meets HTML blocks inside Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import lxml.etree
+import lxml.html
+
+from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, text_block
+from ..lines import normalize_newlines, split_lines
+
+_SKIP = frozenset("script style template noscript head nav footer iframe svg math select option "
+                  "textarea object embed canvas audio video map".split())
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_CODE = frozenset("code kbd samp tt var".split())
+_BLOCKS = frozenset("p div section article main header aside blockquote figure figcaption center address "
+                    "fieldset table thead tbody tfoot caption body html li dd dt hr".split())
+_QUESTION_TYPES = ("question",)
+_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
+_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
+
+
+def _drop_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
+    """Drop a "Q:"/"A:" prefix from inline text, even when markup splits it ("<b>Q:</b> How ...")."""
+    texts = [p for p in inlines if isinstance(p, Text)]
+    m = prefix.match("".join(p.text for p in texts))
+    left = m.end() if m else 0
+    for piece in texts:
+        if left <= 0:
+            break
+        cut = min(left, len(piece.text))
+        if piece.line is not None:  # the text now starts on the line after the cut line breaks
+            piece.line += piece.text[:cut].count("\n")
+        piece.text, left = piece.text[cut:], left - cut
+
+
+def _tag(element) -> str:
+    tag = element.tag
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+def _itemtype(element) -> str:
+    return (element.get("itemtype") or "").rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _is_question_term(text: str) -> bool:
+    from ..structure import is_question_title  # the shared rule; imported late to avoid a cycle
+
+    return is_question_title(text)
+
+
+class HtmlWalker:
+    """Walks an element tree, emitting headings, containers and blocks into an `Outline`.
+
+    Text lines come from each element's source line, advanced by the line breaks of the text read
+    since; `first_line` shifts them when the HTML is a fragment of a larger file.
+    """
+
+    def __init__(self, outline: Outline, first_line: int = 1) -> None:
+        self.outline = outline
+        self.shift = first_line - 1
+        self.line = first_line
+        self.inlines: list[Inline] = []
+        self.prefix = ""
+        self.tight = False
+        self.lists: list[list] = []  # [ordered, next number] per open list
+        self.pending_anchor: str | None = None
+        self.first_h1: str | None = None
+        self.heading_level = 0  # the last heading's level, and whether it asks a question
+        self.heading_asks = False
+
+    # --- helpers ---
+
+    def _at(self, element) -> None:
+        """Resynchronise with the line libxml2 recorded for an element's start tag."""
+        if element.sourceline is not None:
+            self.line = element.sourceline + self.shift
+
+    def _text(self, text: str | None) -> None:
+        if text:
+            self.inlines.append(Text(text, self.line))
+            self.line += text.count("\n")
+
+    def flush(self) -> None:
+        """Ends the paragraph being read, as a block."""
+        inlines, self.inlines = self.inlines, []
+        line = next((p.line for p in inlines if isinstance(p, Text) and p.text.strip() and p.line), self.line)
+        block = text_block(line, inlines, prefix=self.prefix, tight=self.tight)
+        if not block.is_empty():
+            self.outline.block(block)
+            if self.prefix:  # the rest of a list item continues under its marker
+                self.prefix = " " * len(self.prefix)
+        self.tight = bool(self.lists)
+
+    def inline_of(self, element) -> list[Inline]:
+        """The inline text of an element (a title), read without disturbing the current paragraph."""
+        saved, self.inlines = self.inlines, []
+        self.inline_children(element)
+        inlines, self.inlines = self.inlines, saved
+        return inlines
+
+    def inline_children(self, element) -> None:
+        self._at(element)
+        self._text(element.text)
+        for child in element:
+            self.node(child)
+            self._text(child.tail)
+
+    # --- the walk ---
+
+    def children(self, element) -> None:
+        self.inline_children(element)
+
+    def node(self, element) -> None:
+        tag = _tag(element)
+        if not tag or tag in _SKIP or element.get("hidden") is not None:
+            return
+        self._at(element)
+        if element.get("itemscope") is not None and _itemtype(element) in _QUESTION_TYPES:
+            self.question_item(element)
+        elif tag in _HEADINGS:
+            self.heading(element, _HEADINGS[tag])
+        elif tag == "details":
+            self.details(element)
+        elif tag == "dl":
+            self.definition_list(element)
+        elif tag == "pre":
+            self.pre(element)
+        elif tag in ("ul", "ol", "menu"):
+            self.list(element, ordered=tag == "ol")
+        elif tag == "tr":
+            self.row(element)
+        elif tag == "br":
+            self.inlines.append(Break(self.line))
+        elif tag == "a":
+            self.link(element)
+        elif tag in _CODE:
+            self.inlines.append(Open("code"))
+            self.inline_children(element)
+            self.inlines.append(Close())
+        elif tag == "img":
+            return
+        elif tag == "p" and not self.lists and self.paragraph_title(element):
+            return
+        elif tag in _BLOCKS or tag == "li":
+            self.flush()
+            self.children(element)
+            self.flush()
+        else:
+            self.inline_children(element)
+
+    def heading(self, element, level: int) -> None:
+        self.flush()
+        line = self.line
+        title = self.inline_of(element)
+        anchor = element.get("id") or element.get("name") or self._inner_anchor(element) or self.pending_anchor
+        self.pending_anchor = None
+        section = Section(title=title, level=level, line=line, title_end=self.line, anchor=anchor)
+        self.heading_level, self.heading_asks = level, _is_question_term(section.title_text)
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = section.title_text
+        self.prefix, self.tight = "", False
+        self.outline.heading(section)
+
+    def paragraph_title(self, element) -> bool:
+        """A paragraph that is one bold question (<p><b>How do I ...?</b></p>) or starts with "Q:"
+        opens a section: beside the last heading when that asks a question, else below it."""
+        text = " ".join(element.text_content().split())
+        explicit = bool(_Q_PREFIX.match(text))
+        children = [c for c in element if _tag(c)]
+        bold = (len(children) == 1 and _tag(children[0]) in ("b", "strong") and not (element.text or "").strip()
+                and not (children[0].tail or "").strip())
+        if not (explicit or (bold and _is_question_term(text))):
+            return False
+        self.flush()
+        line = self.line
+        title = self.inline_of(element)
+        answer: list[Inline] = []
+        if explicit:
+            _drop_prefix(title, _Q_PREFIX)
+            for n, piece in enumerate(title):  # "Q: ...?<br>A: ..." in one paragraph
+                rest = "".join(p.text for p in title[n + 1 :] if isinstance(p, Text))
+                if isinstance(piece, Break) and _A_PREFIX.match(rest):
+                    first = (piece.line or line) + rest[: len(rest) - len(rest.lstrip())].count("\n")
+                    title, answer = title[:n], [Text("", first), *title[n + 1 :]]
+                    _drop_prefix(answer, _A_PREFIX)
+                    break
+        level = self.heading_level + (0 if self.heading_asks else 1)
+        self.prefix, self.tight = "", False
+        self.outline.heading(Section(title=title, level=level, line=line, title_end=self.line, explicit=explicit,
+                                     anchor=element.get("id")))
+        if answer:
+            self.outline.block(text_block(answer[0].line, answer))
+        return True
+
+    @staticmethod
+    def _inner_anchor(element) -> str | None:
+        for a in element.iter("a"):
+            if a.get("href") is None and (a.get("id") or a.get("name")):
+                return a.get("id") or a.get("name")
+        return None
+
+    def link(self, element) -> None:
+        href = element.get("href")
+        if href is None:
+            if not (element.text or len(element)) and (element.get("id") or element.get("name")):
+                self.pending_anchor = element.get("id") or element.get("name")
+            self.inline_children(element)
+            return
+        self.inlines.append(Open("link", href))
+        self.inline_children(element)
+        self.inlines.append(Close())
+
+    def details(self, element) -> None:
+        self.flush()
+        summary = next((c for c in element if _tag(c) == "summary"), None)
+        line = self.line
+        title = self.inline_of(summary) if summary is not None else []
+        self.outline.open(Section(title=title, level=0, line=line, title_end=self.line,
+                                  anchor=element.get("id") or (summary.get("id") if summary is not None else None)))
+        self.prefix, self.tight = "", False
+        self._text(element.text)
+        for child in element:
+            if child is not summary:
+                self.node(child)
+            self._text(child.tail)
+        self.flush()
+        self.outline.close(self.line)
+
+    def question_item(self, element) -> None:
+        """A schema.org Question in microdata: its name is the title, its accepted answer the body."""
+        self.flush()
+        name = next((e for e in element.iter() if e is not element and e.get("itemprop") == "name"), None)
+        answer = next((e for e in element.iter() if e.get("itemprop") in ("acceptedAnswer", "suggestedAnswer")), None)
+        line = self.line
+        title = self.inline_of(name) if name is not None else []
+        self.outline.open(Section(title=title, level=0, line=line, title_end=self.line, explicit=True,
+                                  anchor=element.get("id")))
+        body = answer if answer is not None else element
+        text = next((e for e in body.iter() if e.get("itemprop") == "text"), body)
+        for child in [text] if text is not element else list(element):
+            if child is not name and name not in child.iter():
+                self.node(child)
+        self.flush()
+        self.outline.close(self.line)
+
+    def definition_list(self, element) -> None:
+        self.flush()
+        items = [c for c in element if _tag(c) in ("dt", "dd")]
+        terms = [c for c in items if _tag(c) == "dt"]
+        if not any(_is_question_term(" ".join(t.text_content().split())) for t in terms):
+            for item in items:  # a glossary: terms and their descriptions, as text
+                self.node(item)
+                self._text(item.tail)
+            self.flush()
+            return
+        open_term = False
+        for item in items:
+            self._at(item)
+            if _tag(item) == "dt":
+                self.flush()
+                if open_term:
+                    self.outline.close()
+                line = self.line
+                title = self.inline_of(item)
+                self.outline.open(Section(title=title, level=0, line=line, title_end=self.line,
+                                          anchor=item.get("id")))
+                open_term = True
+            else:
+                self.node(item)
+        self.flush()
+        if open_term:
+            self.outline.close(self.line)
+
+    def pre(self, element) -> None:
+        self.flush()
+        text = element.text_content()
+        line = self.line
+        if text.startswith("\n"):  # HTML drops the line break right after <pre>
+            text = text[1:]
+            line += 1
+        lines = [(line + n, t) for n, t in enumerate(text.split("\n"))]
+        self.line = line + len(lines) - 1
+        block = code_block(lines, prefix=self.prefix, tight=self.tight)
+        self.outline.block(block)
+        self.tight = bool(self.lists)
+
+    def list(self, element, ordered: bool) -> None:
+        self.flush()
+        start = element.get("start")
+        self.lists.append([ordered, int(start) if start and start.strip().lstrip("-").isdigit() else 1])
+        saved = self.prefix
+        indent = "  " * (len(self.lists) - 1)
+        self._text(element.text)
+        for child in element:
+            if _tag(child) == "li":
+                kind = self.lists[-1]
+                marker = f"{kind[1]}. " if kind[0] else "- "
+                kind[1] += 1
+                self.flush()
+                self.prefix = indent + marker
+                self.children(child)
+                self.flush()
+                self.tight = True
+            else:
+                self.node(child)
+        self.lists.pop()
+        self.prefix = saved
+        self.tight = False
+
+    def row(self, element) -> None:
+        self.flush()
+        first = True
+        for cell in element:
+            if _tag(cell) in ("td", "th"):
+                if not first:
+                    self.inlines.append(Text(" | "))
+                self.inline_children(cell)
+                first = False
+        self.tight = True
+        self.flush()
+        self.tight = True
+
+
+def parse_html(text: str):
+    """The lxml element tree of a page or fragment, or None when there is nothing to parse."""
+    if not text.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        return lxml.html.document_fromstring(text, parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+def _canonical_url(tree) -> str | None:
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href", "").startswith("http"):
+            return link.get("href").strip()
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or "").lower() == "og:url" and (meta.get("content") or "").startswith("http"):
+            return meta.get("content").strip()
+    return None
+
+
+def _json_ld_questions(tree) -> list[tuple[int, str, str]]:
+    """(source line, question, answer HTML) of each Question of a schema.org FAQPage in JSON-LD."""
+    found = []
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        source = script.text
+        line = script.sourceline or 1
+        for question in _questions_in(data):
+            name = question.get("name")
+            answer = question.get("acceptedAnswer") or question.get("suggestedAnswer")
+            if isinstance(answer, list):
+                answer = answer[0] if answer else None
+            text = answer.get("text") if isinstance(answer, dict) else None
+            if isinstance(name, str) and isinstance(text, str) and name.strip():
+                at = source.find(name[:40])
+                found.append((line + (source.count("\n", 0, at) if at >= 0 else 0), name, text))
+    return found
+
+
+def _questions_in(data, depth: int = 0) -> list[dict]:
+    if depth > 20:
+        return []
+    if isinstance(data, list):
+        return [q for item in data for q in _questions_in(item, depth + 1)]
+    if not isinstance(data, dict):
+        return []
+    kind = data.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "Question" in kinds:
+        return [data]
+    found = []
+    for key in ("@graph", "mainEntity", "hasPart"):
+        if key in data:
+            found.extend(_questions_in(data[key], depth + 1))
+    return found
+
+
+def read_html(text: str) -> Document:
+    """Read an HTML FAQ page (or fragment) into sections."""
+    text = normalize_newlines(text)  # libxml2 counts a lone "\r" as no line break
+    lines = split_lines(text)
+    tree = parse_html(text)
+    outline = Outline()
+    if tree is None:
+        return outline.finish(lines)
+    walker = HtmlWalker(outline)
+    body = tree.find("body")
+    try:
+        walker.children(body if body is not None else tree)
+        walker.flush()
+    except RecursionError:  # nesting deeper than Python's stack: keep what was read
+        walker.flush()
+    questions = _json_ld_questions(tree)
+    from ..structure import asks
+
+    if questions and not any(asks(s) for s in outline.root.walk() if s is not outline.root):
+        for line, name, answer in questions:
+            outline.open(Section(title=[Text(name, line)], level=0, line=line, explicit=True))
+            fragment = parse_html(answer)
+            if fragment is not None:
+                inner = HtmlWalker(outline, first_line=line)
+                inner.children(fragment.find("body") if fragment.find("body") is not None else fragment)
+                inner.flush()
+            outline.close(line)
+    title_element = tree.find(".//title")
+    title = " ".join(title_element.text_content().split()) if title_element is not None else None
+    return outline.finish(lines, title=title or walker.first_h1, url=_canonical_url(tree))
+
+
+class _TagScanner(HTMLParser):
+    """Start and end tags of an HTML snippet, in order (for HTML blocks inside Markdown)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(("start", tag, {k: v or "" for k, v in attrs}))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(("empty", tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        self.tags.append(("end", tag, {}))
+
+
+def scan_tags(snippet: str) -> list[tuple[str, str, dict]]:
+    """("start" | "end" | "empty", tag name, attributes) of each tag in `snippet`."""
+    scanner = _TagScanner()
+    try:
+        scanner.feed(snippet)
+        scanner.close()
+    except (AssertionError, ValueError):
+        pass
+    return scanner.tags
+
+
+__all__ = ["HtmlWalker", "parse_html", "read_html", "scan_tags"]

@@ -1,0 +1,399 @@
+"""Markdown FAQs, read with markdown-it-py (CommonMark, with tables, strikethrough, front matter and
+definition lists from mdit-py-plugins): its block tokens carry the source lines they span.
+
+Headings (ATX "##" and setext underlines) make sections; so do HTML headings written as HTML blocks
+(`<h3 name="...">`) and `<details><summary>` blocks. A definition list whose terms ask questions is one
+section per term. Front matter gives the title and URL; a heading's anchor is its `{#id}`, a MyST
+`(label)=` line above it, an HTML id, or else the slug GitHub makes of its text. Code (fenced or
+indented) is never read for structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, plain, text_block
+from ..lines import normalize_newlines, split_lines
+from .html import HtmlWalker, parse_html, scan_tags
+
+_ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
+_MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
+_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
+_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
+_CODE_TAGS = frozenset("code kbd samp tt var".split())
+
+
+def _parser() -> MarkdownIt:
+    # Inline parsing is left to `_Reader.inlines`, one paragraph at a time: the inline tokens of a
+    # whole large file at once would take many times the file's size in memory.
+    return (MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+            .use(front_matter_plugin).use(deflist_plugin).disable("inline"))
+
+
+def github_slug(text: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+
+
+def _split_lines(inlines: list[Inline]) -> list[list[Inline]]:
+    """A paragraph's inline pieces, one list per source line (soft breaks are "\\n" pieces)."""
+    lines: list[list[Inline]] = [[]]
+    for piece in inlines:
+        if isinstance(piece, Text) and piece.text == "\n":
+            lines.append([])
+        else:
+            lines[-1].append(piece)
+    return lines
+
+
+def _strip_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
+    """Drop a "Q:"/"A:" prefix from the start of the inline text, even when markup splits it
+    ("**Q:** How ...")."""
+    texts = [p for p in inlines if isinstance(p, Text)]
+    m = prefix.match("".join(p.text for p in texts))
+    left = m.end() if m else 0
+    for piece in texts:
+        if left <= 0:
+            break
+        cut = min(left, len(piece.text))
+        if piece.line is not None:  # the text now starts on the line after the cut line breaks
+            piece.line += piece.text[:cut].count("\n")
+        piece.text, left = piece.text[cut:], left - cut
+
+
+def _front_matter(content: str) -> dict:
+    try:
+        data = yaml.safe_load(content)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class _Reader:
+    def __init__(self, outline: Outline) -> None:
+        self.outline = outline
+        self.lists: list[list] = []  # [ordered, next number] per open list
+        self.prefix = ""
+        self.tight = False
+        self.pending_anchor: str | None = None
+        self.anchor_line: int | None = None  # where the pending anchor was written
+        self.slugs: dict[str, int] = {}
+        self.meta: dict = {}
+        self.first_h1: str | None = None
+        self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
+        self.heading_asks = False  # ... or beside it, when the heading is a question
+        self.paragraph_section: Section | None = None  # the open paragraph title, if any
+        self.deflists: list[bool] = []  # per open definition list: its terms are sections
+        self.md = _parser()
+        self.env: dict = {}  # link reference definitions, for the inline parser
+        self.term_open = False
+
+    # --- inline text ---
+
+    def inlines(self, token, first_line: int) -> list[Inline]:
+        line = first_line
+        out: list[Inline] = [Text("", line)]
+        children = token.children
+        if not children and token.content:
+            children = self.inline_tokens(token.content)
+        for child in children or []:
+            kind = child.type
+            if kind == "text":
+                out.append(Text(child.content))
+            elif kind == "softbreak":
+                line += 1
+                out.append(Text("\n"))
+            elif kind == "hardbreak":
+                line += 1
+                out.append(Break(line))
+            elif kind == "code_inline":
+                out += [Open("code"), Text(child.content), Close()]
+            elif kind == "link_open":
+                out.append(Open("link", child.attrs.get("href")))
+            elif kind == "link_close":
+                out.append(Close())
+            elif kind == "html_inline":
+                out += self.inline_html(child.content)
+                if "\n" in child.content:
+                    line += child.content.count("\n")
+                    out.append(Text("", line))
+        return out
+
+    @staticmethod
+    def inline_html(snippet: str) -> list[Inline]:
+        """Inline HTML tags: links, code and line breaks keep their meaning; other tags vanish."""
+        out: list[Inline] = []
+        for kind, tag, attrs in scan_tags(snippet):
+            if tag == "br":
+                out.append(Break())
+            elif tag == "a" and kind == "start" and "href" in attrs:
+                out.append(Open("link", attrs["href"]))
+            elif tag in _CODE_TAGS and kind == "start":
+                out.append(Open("code"))
+            elif (tag == "a" or tag in _CODE_TAGS) and kind == "end":
+                out.append(Close())
+        return out
+
+    def inline_tokens(self, content: str) -> list:
+        """The inline tokens of one paragraph or title (markdown-it's inline parser, run on demand)."""
+        children: list = []
+        self.md.inline.parse(content, self.md, self.env, children)
+        return children
+
+    # --- blocks ---
+
+    def block(self, line: int, inlines: list[Inline], bold: bool = False) -> None:
+        text = plain(inlines)
+        if m := _MYST_TARGET.match(text):
+            self.pending_anchor, self.anchor_line = m.group(1), line
+            return
+        if not self.lists and self.paragraph_title(line, inlines, bold):
+            return
+        self.outline.block(text_block(line, inlines, prefix=self.prefix, tight=self.tight))
+        self._after_block()
+
+    def paragraph_title(self, line: int, inlines: list[Inline], bold: bool) -> bool:
+        """A paragraph written as a question title: "Q: ...?" (its answer may follow after "A:"), or
+        a question set in bold on its own. It opens a section one level below the last heading."""
+        from ..structure import is_question_title
+
+        lines = _split_lines(inlines)
+        first = plain(lines[0])
+        explicit = bool(_Q_PREFIX.match(first))
+        if not explicit and not (bold and is_question_title(plain(inlines))):
+            return False
+        head = next((n for n, part in enumerate(lines) if n and _A_PREFIX.match(plain(part))), len(lines))
+        title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
+        if explicit:
+            _strip_prefix(title, _Q_PREFIX)
+        # Below a category heading; beside a question heading (two ways of writing one list).
+        level = self.heading_level + (0 if self.heading_asks else 1)
+        self.paragraph_section = Section(title=title, level=level, line=line, title_end=line + head - 1,
+                                         explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line)
+        self.outline.heading(self.paragraph_section)
+        self.pending_anchor = self.anchor_line = None
+        self.prefix, self.tight = "", False
+        if head < len(lines):
+            answer = [piece for n, part in enumerate(lines[head:])
+                      for piece in ((Text("\n"),) if n else ()) + tuple(part)]
+            _strip_prefix(answer, _A_PREFIX)
+            self.outline.block(text_block(line + head, answer))
+        return True
+
+    def _after_block(self) -> None:
+        if self.prefix.strip():  # later blocks of the same list item stand under its text
+            self.prefix = " " * len(self.prefix)
+        self.tight = bool(self.lists)
+
+    def heading(self, level: int, line: int, end: int, inlines: list[Inline], anchor: str | None = None) -> None:
+        from ..structure import is_question_title
+
+        last = inlines[-1] if inlines else None
+        if isinstance(last, Text) and (m := _ATTRIBUTES.search(last.text)):
+            anchor = anchor or m.group(1)
+            last.text = last.text[: m.start()]
+        title = plain(inlines)
+        if anchor is None and self.pending_anchor is None:
+            slug = github_slug(title)
+            count = self.slugs.get(slug, 0)
+            self.slugs[slug] = count + 1
+            anchor = slug if count == 0 else f"{slug}-{count}"
+        section = Section(title=inlines, level=level, line=line, title_end=end,
+                          anchor=anchor or self.pending_anchor, lead_line=self.anchor_line)
+        self.pending_anchor = self.anchor_line = None
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = title
+        self.prefix, self.tight = "", False
+        self.heading_level = level
+        self.heading_asks = is_question_title(title)
+        self.paragraph_section = None
+        self.outline.heading(section)
+
+    def open_container(self, section: Section) -> None:
+        """A <details> or a question term: beside a paragraph title, not inside it."""
+        if self.paragraph_section is not None:
+            self.outline.leave(self.paragraph_section)
+            self.paragraph_section = None
+        self.outline.open(section)
+
+    def html_block(self, content: str, line: int, end: int) -> None:
+        tags = scan_tags(content)
+        opens = sum(1 for k, t, _ in tags if t == "details" and k == "start")
+        closes = sum(1 for k, t, _ in tags if t == "details" and k == "end")
+        if opens > closes:  # <details><summary>Q</summary> with the Markdown answer after it
+            tree = parse_html(content)
+            summary = tree.find(".//summary") if tree is not None else None
+            walker = HtmlWalker(self.outline, first_line=line)
+            title = walker.inline_of(summary) if summary is not None else []
+            details = tree.find(".//details") if tree is not None else None
+            anchor = details.get("id") if details is not None else None
+            self.open_container(Section(title=title, level=0, line=line, title_end=walker.line, anchor=anchor))
+            self.prefix, self.tight = "", False
+            return
+        if closes > opens:
+            self.outline.close(line)
+            return
+        tree = parse_html(content)
+        if tree is None:
+            return
+        body = tree.find("body")
+        elements = list(body if body is not None else tree)
+        if not elements:
+            return
+        walker = HtmlWalker(self.outline, first_line=line)
+        walker.pending_anchor = self.pending_anchor
+        walker.prefix, walker.tight = self.prefix, self.tight
+        walker.children(body if body is not None else tree)
+        walker.flush()
+        self.pending_anchor = walker.pending_anchor
+        if walker.first_h1 and self.first_h1 is None:
+            self.first_h1 = walker.first_h1
+        self._after_block()
+
+    def code(self, token, line: int) -> None:
+        first = line + 1 if token.type == "fence" else line
+        info = token.info.strip()
+        content = token.content
+        if info.startswith("{") and "}" in info:  # a MyST directive, not code
+            name = info[1 : info.index("}")].strip().lower()
+            if name not in ("code", "code-block", "sourcecode", "code-cell"):
+                self.directive(name, content, first)
+                return
+            content = "\n".join(t for t in content.split("\n") if not re.match(r"^:[\w-]+:", t))
+        lines = [(first + n, t) for n, t in enumerate(content.split("\n"))]
+        if lines and lines[-1][1] == "":
+            lines.pop()
+        self.outline.block(code_block(lines, prefix=self.prefix, tight=self.tight))
+        self._after_block()
+
+    def directive(self, name: str, content: str, first: int) -> None:
+        """A MyST directive fence: admonitions and the like hold Markdown; a table of contents or an
+        include holds nothing to read."""
+        if name in ("contents", "toctree", "include", "literalinclude", "eval-rst", "raw"):
+            return
+        lines = content.split("\n")
+        skip = 0
+        while skip < len(lines) and re.match(r"^:[\w-]+:", lines[skip]):
+            skip += 1
+        self.read("\n".join(lines[skip:]), first_line=first + skip)
+
+    # --- the token stream ---
+
+    def read(self, text: str, first_line: int = 1) -> None:
+        """Read Markdown text whose first line is `first_line` of the file (a directive's content is
+        read where it stands)."""
+        nested = first_line > 1
+        tokens = self.md.parse(text, self.env)
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            line = token.map[0] + first_line if token.map else None
+            if kind == "front_matter" and not nested:
+                self.meta = _front_matter(token.content)
+            elif kind == "heading_open":
+                inline = tokens[i + 1]
+                self.heading(int(token.tag[1]), line, token.map[1] + first_line - 1, self.inlines(inline, line))
+                i += 2
+            elif kind == "paragraph_open":
+                inline = tokens[i + 1]
+                inline.children = self.inline_tokens(inline.content)
+                self.block(line, self.inlines(inline, line), bold=_all_bold(inline))
+                inline.children = None
+                i += 2
+            elif kind in ("fence", "code_block"):
+                self.code(token, line)
+            elif kind == "html_block":
+                self.html_block(token.content, line, token.map[1] + first_line - 1)
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                start = token.attrs.get("start", 1)
+                self.lists.append([kind == "ordered_list_open", int(start), token.markup or "."])
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                if self.lists:
+                    self.lists.pop()
+                self.prefix = "  " * len(self.lists) if self.lists else ""
+                self.tight = bool(self.lists)
+            elif kind == "list_item_open" and self.lists:
+                ordered, number, mark = self.lists[-1]
+                self.lists[-1][1] += 1
+                marker = f"{number}{')' if mark == ')' else '.'} " if ordered else "- "
+                self.prefix = "  " * (len(self.lists) - 1) + marker
+            elif kind == "list_item_close":
+                self.prefix = "  " * len(self.lists) if len(self.lists) > 1 else ""
+                self.tight = True
+            elif kind == "dl_open":
+                self.deflists.append(self._terms_ask(tokens, i))
+            elif kind == "dl_close":
+                if self.deflists and self.deflists.pop() and self.term_open:
+                    self.outline.close()
+                    self.term_open = False
+            elif kind == "dt_open":
+                inline = tokens[i + 1]
+                if self.deflists and self.deflists[-1]:
+                    if self.term_open:
+                        self.outline.close()
+                    self.open_container(Section(title=self.inlines(inline, line), level=0, line=line))
+                    self.term_open = True
+                    self.prefix, self.tight = "", False
+                else:
+                    self.block(line, self.inlines(inline, line))
+                i += 2
+            elif kind == "tr_open":
+                i = self.table_row(tokens, i, line)
+            elif kind == "hr":
+                self.tight = False
+            i += 1
+
+    @staticmethod
+    def _terms_ask(tokens, start: int) -> bool:
+        from ..structure import is_question_title
+
+        depth = 0
+        for j in range(start, len(tokens)):
+            kind = tokens[j].type
+            depth += kind == "dl_open"
+            depth -= kind == "dl_close"
+            if depth == 0:
+                break
+            if depth == 1 and kind == "dt_open" and is_question_title(tokens[j + 1].content):
+                return True
+        return False
+
+    def table_row(self, tokens, i: int, line: int) -> int:
+        cells: list[Inline] = []
+        j = i + 1
+        while j < len(tokens) and tokens[j].type != "tr_close":
+            if tokens[j].type == "inline":
+                if cells:
+                    cells.append(Text(" | "))
+                cells += self.inlines(tokens[j], line)
+            j += 1
+        self.outline.block(text_block(line, cells, prefix=self.prefix, tight=self.tight))
+        self.tight = True
+        return j
+
+
+def _all_bold(token) -> bool:
+    """The paragraph is one bold span ("**How do I ...?**")."""
+    children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    return (len(children) >= 3 and children[0].type == "strong_open" and children[-1].type == "strong_close"
+            and not any(c.type == "strong_open" for c in children[1:-1]))
+
+
+def read_markdown(text: str) -> Document:
+    """Read a Markdown FAQ into sections (see the module docstring)."""
+    text = normalize_newlines(text)
+    lines = split_lines(text)
+    outline = Outline()
+    reader = _Reader(outline)
+    reader.read(text)
+    meta = reader.meta
+    title = meta.get("title") if isinstance(meta.get("title"), str) else None
+    url = next((meta[k] for k in ("canonical_url", "canonical", "url")
+                if isinstance(meta.get(k), str) and meta[k].startswith("http")), None)
+    return outline.finish(lines, title=title or reader.first_h1, url=url)

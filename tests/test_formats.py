@@ -1,0 +1,266 @@
+"""Each format's reader on small FAQ files written in styles the benchmark files do not use: the
+questions found, the lines they cite, clean answers with their links and code, anchors, titles and URLs."""
+
+import json
+import re
+
+import pytest
+from conftest import DATA
+
+from assistant import Entry, load_corpus
+from assistant.ingest.detect import sniff
+from assistant.ingest.entry import Mark
+
+FORMATS = DATA / "formats"
+
+
+def entries(name: str) -> list[Entry]:
+    corpus = load_corpus(FORMATS / name)
+    assert corpus.warnings == []
+    return corpus.entries
+
+
+def summary(found: list[Entry]) -> list[tuple[str, int, int]]:
+    return [(e.question, e.start_line, e.end_line) for e in found]
+
+
+def marked(entry: Entry) -> list[tuple[str, str, str | None]]:
+    return [(m.kind, entry.answer[m.start : m.end], m.target) for m in entry.marks]
+
+
+def test_markdown_bold_and_q_questions_definition_list_and_details():
+    found = entries("bold-questions.md")
+    assert summary(found) == [
+        ("How do I charge the gadget?", 8, 10), ("Can I use it in the rain?", 12, 17),
+        ("Where is the serial number?", 19, 21), ("Term questions", 23, 24), ("Does it work abroad?", 26, 27),
+        ("Is there a warranty?", 29, 34),
+    ]
+    charge, rain = found[0], found[1]
+    # "A:" dropped, the wrapped line joined, the relative link resolved against the front matter's URL
+    assert charge.answer == ("Plug it into any USB-C port. A full charge takes about two hours; "
+                             "see charging for details.")
+    assert marked(charge) == [("link", "charging", "https://docs.example.org/gadget/faq/charging.html")]
+    assert rain.answer == "Yes. It is rated IP67:\n\n- rain and splashes are fine\n- swimming is not"
+    assert marked(rain) == [("code", "IP67", None)]
+    assert {e.title for e in found} == {"Gadget help"}
+    assert {e.url for e in found} == {"https://docs.example.org/gadget/faq/"}
+
+
+def test_markdown_heading_anchors_are_github_slugs_or_written_ids(tmp_path):
+    path = tmp_path / "faq.md"
+    path.write_text("# Help\n\n## What's new in 2.0?\nLots.\n\n## What's new in 2.0?\nMore.\n\n"
+                    "## Can I pay by card? {#pay}\nYes.\n\n(refunds)=\n## Refunds?\nNo.\n")
+    found = load_corpus(path).entries
+    assert [(e.question, e.anchor) for e in found] == [
+        ("What's new in 2.0?", "whats-new-in-20"), ("What's new in 2.0?", "whats-new-in-20-1"),
+        ("Can I pay by card?", "pay"), ("Refunds?", "refunds")]
+    assert found[2].end_line == 10  # the MyST target above "Refunds?" belongs to it
+
+
+def test_html_details_definition_list_and_page_furniture():
+    found = entries("details.html")
+    assert summary(found) == [("Which bulb does the lamp take?", 13, 17), ("Can I dim it?", 19, 26),
+                              ("How do I clean the shade?", 29, 30), ("Lamp flickers", 31, 32)]
+    bulb, dim = found[0], found[1]
+    assert bulb.answer == "An E27 bulb of at most 60 W."
+    assert bulb.line_offsets == ((0, 15), (23, 16))  # "60 W" stands on the next line of the file
+    assert dim.answer == "Only with a dimmable bulb; see dimming.\n\nturn the knob\n  clockwise"
+    assert marked(dim) == [("link", "dimming", "https://lamps.example.com/help/dimming"),
+                           ("codeblock", "turn the knob\n  clockwise", None)]
+    assert [e.anchor for e in found] == ["bulb", "dim", "clean", None]
+    assert {(e.title, e.url) for e in found} == {("Lamp questions", "https://lamps.example.com/help/faq.html")}
+    assert bulb.link == "https://lamps.example.com/help/faq.html#bulb"
+
+
+def test_html_schema_org_json_ld_and_microdata():
+    kettle = entries("jsonld.html")
+    assert [(e.question, e.answer, e.start_line) for e in kettle] == [
+        ("How long does the kettle take to boil?", "About three minutes for a litre.", 5),
+        ("Can I boil milk in it?", "No. Only water.", 7)]
+    shop = entries("microdata.html")
+    assert [(e.question, e.answer, e.anchor) for e in shop] == [
+        ("Refunds", "Within 30 days, no questions asked.", "refund"), ("Do you ship abroad?", "Yes, to the EU.", None)]
+
+
+def test_rst_definition_and_field_list_questions():
+    found = entries("deflist.rst")
+    assert summary(found) == [("How do I pick a frame size?", 10, 11), ("Which saddle height is right?", 14, 15),
+                              ("How often should I oil the chain?", 20, 20), ("Do I need special tools?", 21, 23)]
+    assert found[0].answer == "Measure your inseam and multiply it by 0.66. See the size chart."
+    assert marked(found[0]) == [("link", "size chart", "https://bikes.example.net/sizes")]
+    assert found[3].answer == "A pump and a 5 mm hex key do most jobs:\n\npump --presta"
+    assert found[0].title == "Bicycle FAQ"
+
+
+def test_rst_sphinx_roles_and_directives_read_as_text(tmp_path):
+    path = tmp_path / "faq.rst"
+    path.write_text("How do I start?\n===============\n\nRun :command:`go start`, see :ref:`the guide <guide>`.\n\n"
+                    ".. versionchanged:: 3.0\n\n   Starting is faster.\n\n.. code-block:: sh\n\n   go start --now\n\n"
+                    ".. toctree::\n\n   install\n\nHow do I stop?\n==============\n\nPress stop.\n")
+    start, stop = load_corpus(path).entries
+    assert start.answer == "Run go start, see the guide.\n\nStarting is faster.\n\ngo start --now"
+    assert marked(start) == [("code", "go start", None), ("codeblock", "go start --now", None)]
+    assert start.line_offsets[-1] == (len(start.answer) - len("go start --now"), 12)
+    assert (stop.question, stop.start_line) == ("How do I stop?", 18)
+
+
+def test_rst_never_includes_files_or_raw_html(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    path = tmp_path / "faq.rst"
+    path.write_text(f"Is it safe?\n===========\n\nYes.\n\n.. include:: {secret}\n\n"
+                    ".. raw:: html\n\n   <script>x</script>\n")
+    (entry,) = load_corpus(path).entries
+    assert "SECRET" not in entry.answer and "script" not in entry.answer
+
+
+def test_asciidoc_qanda_lists_terms_and_listing_blocks():
+    found = entries("qanda.adoc")
+    assert summary(found) == [("How many people fit?", 9, 10), ("Stakes keep bending", 11, 12),
+                              ("Should I seal the seams?", 17, 22)]
+    assert found[1].answer == "Use the longer stakes for sand; see the stake guide."
+    assert marked(found[1]) == [("link", "the stake guide", "https://tents.example.com/stakes")]
+    assert found[2].answer == "Only once a year.\n\nseal --all"
+    assert found[0].title == "Tent Handbook"
+
+
+def test_asciidoc_section_titles_anchors_and_macros(tmp_path):
+    path = tmp_path / "faq.adoc"
+    path.write_text(":app: Widget\n\n== General\n\n[[install]]\n=== How do I install {app}?\n\nRun `make`; see "
+                    "link:docs/install.html[the docs] and man:make[1].\n\n=== Why is it slow?\n\n"
+                    "Because <<install,installing>> compiles everything.\n")
+    install, slow = load_corpus(path).entries
+    assert (install.question, install.anchor, install.start_line) == ("How do I install Widget?", "install", 6)
+    assert install.answer == "Run make; see the docs and make(1)."
+    assert slow.anchor == "_why_is_it_slow"
+    assert marked(slow) == [("link", "installing", "#install")]
+
+
+def test_org_drawers_keywords_tags_and_hidden_subtrees():
+    found = entries("drawers.org")
+    assert summary(found) == [("How do I choose a paddle length?", 5, 10), ("Can I paddle alone?", 12, 16),
+                              ("Can I store it outside?", 23, 23), ("Does it need a cover?", 24, 24)]
+    paddle, alone = found[0], found[1]
+    assert paddle.anchor == "paddle"  # CUSTOM_ID
+    assert paddle.answer == "Take your height, then see the chart. Longer paddles suit wider boats."
+    assert marked(paddle) == [("link", "chart", "https://kayak.example.org/chart")]
+    assert alone.answer == ("Only on calm water, and tell someone your route.\n\nExtra gear\n\n"
+                            "A whistle and a VHF radio.")
+    assert "sharks" not in " ".join(e.question for e in found)  # a COMMENT subtree is not read
+    assert found[0].title == "Kayak FAQ"
+
+
+def test_plain_text_q_and_a_pairs():
+    found = entries("pairs.txt")
+    assert [(e.question, e.answer, e.start_line, e.end_line) for e in found] == [
+        ("Why are my prints faded?", "The toner is low. Shake the cartridge or replace it.", 4, 6),
+        ("How do I clear a paper jam?", "Open the back door and pull the sheet straight out.", 8, 11),
+        ("Which paper weights work?", "60 to 120 g/m2.", 13, 14)]
+    assert found[0].line_offsets == ((0, 5), (38, 6))
+
+
+def test_a_file_without_extension_is_read_by_its_content():
+    found = entries("FAQ")
+    assert summary(found) == [("Why is the light orange?", 4, 8), ("Resetting the router", 10, 15),
+                              ("Does it support IPv6?", 17, 20)]
+    assert found[0].id == "FAQ/why-is-the-light-orange"
+
+
+def test_plain_text_numbered_sections_skip_the_table_of_contents(tmp_path):
+    path = tmp_path / "FAQ"
+    path.write_text("Widget FAQ\n\n 1. Basics\n  1.1 What is it?\n  1.2 Is it free?\n\n"
+                    "1. Basics\n\n  1.1 What is it?\n\n  A widget.\n  Steps:\n\n  1. unpack\n\n  2. plug in\n\n"
+                    "  1.2 Is it free?\n\n  Yes.\n\n2. Trouble\n\n  2.1 It beeps\n\n  Replace the battery.\n")
+    found = load_corpus(path).entries
+    assert summary(found) == [("What is it?", 9, 16), ("Is it free?", 18, 20), ("It beeps", 24, 26)]
+    assert found[0].answer == "A widget. Steps:\n\n1. unpack\n2. plug in"
+
+
+def test_plain_text_star_items_and_a_boxed_note(tmp_path):
+    path = tmp_path / "FAQ"
+    path.write_text("Tool FAQ\n\n*************\n* NOTE: read *\n* the manual *\n*************\n\n"
+                    "* Why does it\n  crash?\n\nIt runs out of memory.\n\n\tulimit -v 100\n\n"
+                    "* It is slow!\n\nUse -O2.\n")
+    found = load_corpus(path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("Why does it crash?", "It runs out of memory.\n\nulimit -v 100"), ("It is slow!", "Use -O2.")]
+    assert marked(found[0]) == [("codeblock", "ulimit -v 100", None)]
+
+
+def test_yaml_questions_with_markdown_answers_and_alternates():
+    fmt, waterproof = entries("faq.yaml")
+    assert (fmt.question, fmt.start_line, fmt.end_line) == ("How do I format the card?", 4, 10)
+    assert fmt.alternates == ("wipe the memory card", "erase SD card")
+    assert fmt.answer == "Open Settings, then Card, then choose Format. See the manual."
+    assert marked(fmt) == [("code", "Format", None), ("link", "the manual", "https://cam.example.com/manual")]
+    assert fmt.line_offsets == ((0, 9), (38, 10))
+    assert (waterproof.answer, waterproof.title) == ("Not without the housing.", "Camera questions")
+
+
+def test_table_alternates_from_a_column_or_a_list(tmp_path):
+    (entry,) = entries("alternates.csv")
+    assert entry.alternates == ("send it back", "get a refund")
+    path = tmp_path / "faq.jsonl"
+    path.write_text(json.dumps({"question": "Hours?", "answer": "9 to 5.", "alternate_questions": ["When open?"]}))
+    assert load_corpus(path).entries[0].alternates == ("When open?",)
+
+
+def test_entries_round_trip_through_json_with_marks_anchor_and_alternates():
+    for name in ("details.html", "faq.yaml"):
+        for entry in entries(name):
+            assert Entry.from_dict(json.loads(json.dumps(entry.to_dict()))) == entry
+    old_row = {"id": "a/b", "question": "Q?", "answer": "A.", "source": "a.md", "start_line": 1, "end_line": 2,
+               "url": None, "title": None, "line_offsets": [[0, 2]]}
+    old = Entry.from_dict(old_row)  # written before marks, anchors and alternates existed
+    assert (old.marks, old.anchor, old.alternates) == ((), None, ())
+    assert Mark.from_dict(Mark(0, 2, "link", "https://x.org").to_dict()) == Mark(0, 2, "link", "https://x.org")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Title\n=====\n\n.. note:: x\n\nQ?\n---\n\nSee :ref:`a`.\n", "rst"),
+    ("= Title\n:toc:\n\n== Q?\n\nterm::\n  text\n", "asciidoc"),
+    ("#+TITLE: x\n#+STARTUP: nonum\n* Q?\n:PROPERTIES:\n:END:\n", "org"),
+    ("<!DOCTYPE html><html><body><h2>Q?</h2></body></html>", "html"),
+    ("# FAQ\n\n## Q?\n\n```sh\nx\n```\n\nSee [docs](https://x.org).\n", "markdown"),
+    ("Q: Why?\nA: Because.\n\n* How? This.\n", "text"),
+])
+def test_format_is_recognised_by_content(text, kind):
+    assert sniff(text) == kind
+
+
+def test_the_readme_examples_read_as_the_readme_says(tmp_path):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("One example per format"):readme.index("### How entries are found")]
+    suffixes = {"markdown": ".md", "rst": ".rst", "asciidoc": ".adoc", "html": ".html", "org": ".org",
+                "text": ".txt", "yaml": ".yaml"}
+    examples = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    assert sorted(kind for kind, _ in examples) == sorted(suffixes)
+    for kind, text in examples:
+        path = tmp_path / f"router{suffixes[kind]}"
+        path.write_text(text)
+        found = load_corpus(path).entries
+        expected = [("How do I reset it?", "Hold the button for ten seconds."),
+                    ("Why is it slow?", "Update the firmware.")]
+        assert [(e.question, e.answer) for e in found] == expected, kind
+
+
+def test_html_bold_paragraph_questions_q_and_a_and_accordion_buttons(tmp_path):
+    path = tmp_path / "help.html"
+    path.write_text("<h1>Help</h1>\n<h2>Account</h2>\n<p><strong>How do I log in?</strong></p>\n"
+                    "<p>Use your email.</p>\n"
+                    "<p><b>Q:</b> Can I change my name?<br>\nA: Yes, in settings.</p>\n"
+                    '<div class="accordion"><h3><button>Why was I charged?</button></h3>\n<div><p>Monthly plan.</p>'
+                    "</div></div>\n")
+    found = load_corpus(path).entries
+    assert [(e.question, e.answer, e.start_line, e.line_offsets[0][1]) for e in found] == [
+        ("How do I log in?", "Use your email.", 3, 4), ("Can I change my name?", "Yes, in settings.", 5, 6),
+        ("Why was I charged?", "Monthly plan.", 7, 8)]  # the answer paragraph starts the line after
+
+
+def test_question_markers_and_section_numbers_are_not_part_of_the_question(tmp_path):
+    path = tmp_path / "faq.md"
+    path.write_text("# FAQ\n\n## Q: Is it free?\n\nYes.\n\n## 2.1 Does it scale?\n\nTo a point.\n\n"
+                    "## 3D printing?\n\nNo.\n")
+    assert [e.question for e in load_corpus(path).entries] == ["Is it free?", "Does it scale?", "3D printing?"]
