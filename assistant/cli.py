@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._version import __version__
 from .config import Settings
@@ -136,6 +137,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     configurations = parse_configurations(specs)
     questions = read_question_set(args.questions)
     settings = _settings(args)  # another corpus gets its own index, never the default corpus's
+    if args.leave_out is not None:
+        settings, questions = _left_out(settings, questions, args.leave_out, args.seed)
     retriever = _load(args, settings)
     with _progress_bar(len(questions) * len(configurations)) as progress:
         reports = compare(retriever, questions, configurations, args.k, progress)
@@ -148,6 +151,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for folder in write_reports(reports, args.out):
             print(f"wrote {folder / 'report.html'} and the results beside it", file=sys.stderr)
     return 0
+
+
+def _left_out(settings: Settings, questions, share: float, seed: int):
+    """The settings and question set of a leave-out run: the FAQ without `share` of its question
+    groups (written to .cache/leaveout/, indexed apart), its questions re-labelled for it."""
+    from .evaluation.evaluate import CACHE, index_for_corpus
+    from .evaluation.leaveout import leave_out, write_corpus
+    from .ingest.corpus import load_corpus
+
+    kept, questions = leave_out(load_corpus(settings.corpus).entries, questions, share, seed)
+    name = f"{Path(settings.corpus).stem or 'corpus'}-{share:g}-{seed}.jsonl"
+    corpus = write_corpus(kept, CACHE / "leaveout" / name)
+    dropped = sum(1 for q in questions.questions if not q.expected)
+    print(f"left out {share:.0%} of the question groups (seed {seed}): {dropped} of {len(questions)} questions "
+          "are now about entries the FAQ does not have", file=sys.stderr)
+    return settings.replace(corpus=corpus, index=index_for_corpus(corpus, settings)), questions
 
 
 @contextlib.contextmanager
@@ -214,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--compare", nargs="*", metavar="CONFIG",
                           help="run several configurations side by side: presets default, dense, bm25, or "
                                "name:key=value,... over question-time settings (no CONFIG: default dense)")
+    evaluate.add_argument("--leave-out", type=float, metavar="SHARE",
+                          help="drop this share of the FAQ's question groups (e.g. 0.2) and evaluate on the rest: "
+                               "the questions only they answered must be declined or hedged")
+    evaluate.add_argument("--seed", type=int, default=0, help="which groups --leave-out drops (default 0)")
     evaluate.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     _index_options(evaluate)
     _confidence_option(evaluate)

@@ -93,8 +93,10 @@ class QuestionSet:
 
 class EntryMatcher:
     """Finds the entries an expected value names: by id, by question or answer text (equal after
-    `question_key`), else by the start of a question or answer (a word-aligned prefix: an FAQ question
-    may carry a longer tail, such as the error message it asks about)."""
+    `question_key`), by the question's words alone (a question set written from the rendered page says
+    "a leading / fails" where the source says "a leading `/` fails"), else by the start of a question
+    or answer (a word-aligned prefix: an FAQ question may carry a longer tail, such as the error
+    message it asks about)."""
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
@@ -102,9 +104,11 @@ class EntryMatcher:
         self._questions = [question_key(e.question) for e in entries]
         self._answers = [question_key(e.answer) for e in entries]
         self._equal: list[dict[str, list[str]]] = [{}, {}]  # normalised question / answer -> ids
+        self._words: dict[str, list[str]] = {}
         for entry, question, answer in zip(entries, self._questions, self._answers):
             self._equal[0].setdefault(question, []).append(entry.id)
             self._equal[1].setdefault(answer, []).append(entry.id)
+            self._words.setdefault(_words(question), []).append(entry.id)
 
     def match(self, value: str) -> list[str]:
         """The ids of the entries `value` names.
@@ -118,6 +122,8 @@ class EntryMatcher:
         for equal in self._equal:
             if key in equal:
                 return list(equal[key])
+        if _words(key) in self._words and _words(key):
+            return list(self._words[_words(key)])
         for texts in (self._questions, self._answers):
             found = [i for i, text in enumerate(texts) if _starts_with(text, key)]
             questions = {self._questions[i] for i in found}
@@ -128,6 +134,11 @@ class EntryMatcher:
             if found:
                 return [self.entries[i].id for i in found]
         raise QuestionSetError(f"expected {value!r} matches no FAQ entry (by id, question or answer text)")
+
+
+def _words(text: str) -> str:
+    """Only the words of `text` (marks such as backticks, asterisks and slashes left out)."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
 
 
 def _starts_with(text: str, prefix: str) -> bool:

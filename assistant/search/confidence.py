@@ -54,19 +54,27 @@ class ConfidenceModel:
     Attributes:
         weights: feature name -> coefficient.
         bias: the intercept.
+        calibration: (logistic output, probability) points, increasing: the logistic output is mapped
+            through them (linearly between points), so that the shares of right answers observed
+            at each output are what is reported; empty: the logistic output as it is.
         trained_on: what the coefficients were fitted on (for people, not for the code).
     """
 
     weights: dict[str, float]
     bias: float
+    calibration: tuple[tuple[float, float], ...] = ()
     trained_on: str = ""
 
     def __call__(self, values: dict[str, float]) -> float:
         z = self.bias + sum(weight * values[name] for name, weight in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        if not self.calibration:
+            return p
+        return float(np.interp(p, [x for x, _ in self.calibration], [y for _, y in self.calibration]))
 
     def to_dict(self) -> dict:
-        return {"weights": self.weights, "bias": self.bias, "trained_on": self.trained_on}
+        return {"weights": self.weights, "bias": self.bias, "calibration": [list(c) for c in self.calibration],
+                "trained_on": self.trained_on}
 
     @classmethod
     def from_dict(cls, row: dict) -> ConfidenceModel:
@@ -77,7 +85,14 @@ class ConfidenceModel:
         bias = row.get("bias")
         if not isinstance(bias, (int, float)) or not math.isfinite(bias):
             raise AssistantError("a confidence model needs a finite bias")
-        return cls({k: float(v) for k, v in weights.items()}, float(bias), str(row.get("trained_on", "")))
+        points = row.get("calibration", [])
+        if not isinstance(points, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in p)
+                for p in points) or any(a[0] > b[0] or a[1] > b[1] for a, b in zip(points, points[1:])):
+            raise AssistantError("a confidence model's calibration is a list of increasing [output, probability] "
+                                 "pairs in [0, 1]")
+        return cls({k: float(v) for k, v in weights.items()}, float(bias),
+                   tuple((float(x), float(y)) for x, y in points), str(row.get("trained_on", "")))
 
     @classmethod
     def read(cls, path: str | Path) -> ConfidenceModel:
