@@ -17,7 +17,7 @@ from .._version import __version__
 from ..errors import IndexFileError
 from ..ingest.corpus import Corpus, load_corpus
 from .acronyms import find_acronyms
-from .chunking import chunk_entry
+from .chunking import CHUNKING_VERSION, chunk_entry
 from .folder import MANIFEST, build_lock, file_table, recover, remove_leftovers, swap_in
 from .lexical import LexicalIndex
 from .store import FORMAT_VERSION, IndexData, load_index
@@ -45,7 +45,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
     Args:
         corpus: a loaded Corpus, or the folder/file to load.
         target: the index folder; replaced as a whole when the build succeeds.
-        embedder: an `Embedder` (or anything with name, dimension, max_tokens, count_tokens, embed).
+        embedder: an `Embedder` (or anything with name, dimension, max_tokens, token_spans, embed).
         index_type: "flat", "hnsw" or "auto".
         progress: optional callable(done, total) called as texts are embedded.
         exact_limit: up to this many vectors the index is exact (flat) when `index_type` is "auto".
@@ -60,7 +60,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
         recover(target)
         remove_leftovers(target)
         entries = corpus.entries
-        passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
+        passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.token_spans)]
         group_of = question_groups(entries)
         texts, views = view_texts(entries, passages, group_of)
 
@@ -100,6 +100,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             "index_type": vector_index.kind,
             "index_params": vector_index.params,
             "max_tokens": int(embedder.max_tokens),
+            "chunking": CHUNKING_VERSION,
             "corpus": {
                 "root": str(corpus.root),
                 "fingerprint": corpus.fingerprint,

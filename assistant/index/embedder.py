@@ -6,6 +6,7 @@ query cache): a CLI call inside a test session, or two retrievers over one model
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -112,6 +113,19 @@ class Embedder:
         model = self.model  # outside the lock: loading the model takes it
         with self._lock:
             return len(model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The character span of each token of `text`, without special tokens: one pass of the tokenizer,
+        so the chunker counts the tokens of any piece of a long answer without tokenizing it again."""
+        model = self.model
+        with self._lock:
+            tokenizer = model.tokenizer
+            if getattr(tokenizer, "is_fast", False):
+                return tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                 return_attention_mask=False, return_token_type_ids=False)["offset_mapping"]
+            # A slow tokenizer has no offsets: each word's tokens are placed at the word's start.
+            return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)
+                    for _ in tokenizer.tokenize(m.group())]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), dimension), float32, unit length."""

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import IndexFileError
 from ..ingest.corpus import corpus_files, fingerprint
 from ..ingest.entry import Entry
-from .chunking import Passage
+from .chunking import CHUNKING_VERSION, Passage
 from .folder import MANIFEST, REBUILD, building, check_files, manifest_bytes, recover_unless_building
 from .lexical import LexicalIndex
 from .vectors import EXACT_LIMIT, VectorIndex
@@ -60,6 +60,8 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
         return f"index format {manifest.get('format_version')} (this version reads {FORMAT_VERSION})"
     if manifest.get("model") != model:
         return f"built with model {manifest.get('model')!r}, asked for {model!r}"
+    if manifest.get("chunking") != CHUNKING_VERSION:
+        return "its answers were split into passages by other rules (an earlier version)"
     if corpus is not None and Path(corpus).exists():
         files, _ = corpus_files(Path(corpus))
         current = fingerprint(files, Path(corpus))
