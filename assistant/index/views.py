@@ -13,9 +13,9 @@ from enum import IntEnum
 
 import numpy as np
 
-from .chunking import Passage, sentence_spans
 from ..ingest.entry import Entry
 from ..text import question_key
+from .chunking import Passage, sentence_spans
 
 VIEW_DTYPE = np.dtype([("kind", "i1"), ("owner", "i4"), ("start", "i4"), ("end", "i4"), ("hash", "u8")])
 
