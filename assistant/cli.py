@@ -9,7 +9,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 
@@ -71,18 +70,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _argument_text(text: str) -> str:
-    """An argument as text: bytes that were not UTF-8 (kept by Python as lone surrogates, which cannot
-    be printed) become U+FFFD."""
-    return re.sub("[\ud800-\udfff]", "\ufffd", text)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     from .render import json_text, terminal_text
     from .search.query import clean_query
+    from .text import valid_unicode
 
-    question = _argument_text(args.question)
-    history = [_argument_text(h) for h in args.history or []]
+    # Bytes that were not UTF-8 reach Python as lone surrogates, which cannot be printed: U+FFFD.
+    question = valid_unicode(args.question)
+    history = [valid_unicode(h) for h in args.history or []]
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)

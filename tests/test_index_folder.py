@@ -7,18 +7,16 @@ Each case is a real build with the real model into real folders; each failure mu
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import resource
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT
+from disk_full import file_size_limit
 
 from assistant import IndexFileError, Retriever
 from assistant.cli import main
@@ -145,19 +143,6 @@ def test_a_symlinked_index_is_rebuilt_where_it_points(small_corpus, tmp_path, em
 
 
 # --- a full disk -------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def file_size_limit(limit: int):
-    """Writes past `limit` bytes fail with EFBIG, as they would with ENOSPC on a full disk."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the process
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
 
 
 def test_a_write_that_fails_during_a_build_is_one_error_and_keeps_the_old_index(index_copy, small_corpus,

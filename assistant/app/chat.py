@@ -11,6 +11,7 @@ from pathlib import Path
 from ..answer import Answer
 from ..errors import AssistantError
 from ..render import Reply, render_answer, render_error, render_question
+from ..text import valid_unicode
 from .feedback import Vote, append_vote
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class Chat:
         A failure becomes a short reply: an `AssistantError`'s own message (they are written for
         users), otherwise a generic one, with the traceback in the log.
         """
+        if isinstance(question, str):  # a lone surrogate would break the session's event stream
+            question = valid_unicode(question)
         try:
             answer = retriever.answer(question, history=self.history(), k=passages)
             reply = render_answer(answer, passages, show_scores)
