@@ -94,6 +94,8 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
     import socket
     import sys
 
+    from ..cli import for_terminal
+
     check_address(settings.host, settings.port)
     if retriever is None:
         from ..search.retriever import Retriever
@@ -110,5 +112,5 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
         print(f"FAQ assistant running at {url}", flush=True)
         print(f"warning: listening on {settings.host}, so the app is reachable from the network by anyone who can "
               "reach this machine, with no login", file=sys.stderr, flush=True)
-    print(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops", file=sys.stderr, flush=True)
+    print(for_terminal(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops"), file=sys.stderr, flush=True)
     app.block_thread()

@@ -68,7 +68,10 @@ def parse_configuration(spec: str) -> Configuration:
             raise AssistantError(f"configuration {spec!r}: {key!r} is not a question-time setting "
                                  f"(one of {', '.join(QUESTION_TIME)})")
         changes[key] = value.strip()
-    Settings().replace(**changes)  # type-check the values now, before any model loads
+    try:
+        Settings().replace(**changes)  # check the values now, before any model loads
+    except AssistantError as exc:
+        raise AssistantError(f"configuration {spec!r}: {exc}") from None
     return Configuration(name, changes)
 
 
