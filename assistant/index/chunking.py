@@ -86,10 +86,13 @@ class _TokenCount:
         return bisect_left(self.starts, end) - bisect_left(self.starts, start)
 
     def cuts(self, start: int, end: int, budget: int) -> list[int]:
-        """Offsets that cut [start, end) at token starts into pieces of at most `budget` tokens."""
+        """Offsets that cut [start, end) at token starts into as few pieces of at most `budget` tokens
+        as fit, of about equal size (no small remainder)."""
         first = bisect_left(self.starts, start)
         last = bisect_left(self.starts, end)
-        return [self.starts[i] for i in range(first + budget, last, budget) if self.starts[i] > start]
+        pieces = -(-(last - first) // budget)
+        step = -(-(last - first) // pieces) if pieces else budget
+        return [self.starts[i] for i in range(first + step, last, step) if self.starts[i] > start]
 
 
 def _split_long(text: str, span: Span, budget: int, tokens: _TokenCount) -> list[Span]:
