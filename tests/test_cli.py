@@ -36,3 +36,13 @@ def test_user_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert main(["ask", "anything", "--no-build", "--index", str(tmp_path / "none"),
                  "--corpus", str(tmp_path / "missing")]) == 1
     assert "cannot be used" in capsys.readouterr().err
+
+
+def test_control_characters_in_file_names_are_shown_not_obeyed(small_corpus, tmp_path, capsys):
+    (small_corpus / "\x1b[2J\x1b]0;owned\x07.md").write_text("")  # clears the screen, retitles the terminal
+    assert main(["build", "--corpus", str(small_corpus), "--index", str(tmp_path / "index")]) == 0
+    captured = capsys.readouterr()
+    assert "\\x1b[2J\\x1b]0;owned\\x07.md" in captured.err  # the warning that skips the empty file
+    assert not any(c in captured.out + captured.err for c in "\x1b\x07")
+    assert main(["build", "--corpus", str(small_corpus / "\x1b[31m"), "--index", str(tmp_path / "i")]) == 1
+    assert "\\x1b[31m" in capsys.readouterr().err
