@@ -68,6 +68,11 @@ class Settings:
     feedback_log: Path = Path("feedback.jsonl")
     host: str = "127.0.0.1"
     port: int = 7860
+    # The app answers one request at a time; requests wait in a queue of at most `queue_size`, of
+    # which one client address may hold `queue_per_client` (enough for 50 users behind one address;
+    # a burst of 300 from one client no longer makes everyone wait behind it).
+    queue_size: int = 256
+    queue_per_client: int = 64
 
     def __post_init__(self) -> None:
         for name, problem in _problems(self):
@@ -161,6 +166,8 @@ def _problems(settings: Settings):
         "query_cache_size": _in_range(settings.query_cache_size, 0, 10**7),
         "host": None if settings.host.strip() else "is empty",
         "port": _in_range(settings.port, 1, 65535),
+        "queue_size": _in_range(settings.queue_size, 1, 100_000),
+        "queue_per_client": _in_range(settings.queue_per_client, 1, 100_000),
     }
     for name, problem in checks.items():
         if problem:

@@ -30,7 +30,7 @@ PRESETS: dict[str, dict[str, float]] = {
 }
 # Settings that change the index or the process, not how a question is scored: not for --compare.
 _NOT_QUESTION_TIME = {"corpus", "index", "model", "device", "batch_size", "index_type", "query_cache_size",
-                      "feedback_log", "host", "port"}
+                      "feedback_log", "host", "port", "queue_size", "queue_per_client"}
 QUESTION_TIME = tuple(f.name for f in dataclasses.fields(Settings) if f.name not in _NOT_QUESTION_TIME)
 BATCH = 256
 CACHE = Path(".cache")
