@@ -85,33 +85,18 @@ class _TokenCount:
     def __call__(self, start: int, end: int) -> int:
         return bisect_left(self.starts, end) - bisect_left(self.starts, start)
 
-    def cuts(self, start: int, end: int, budget: int) -> list[int]:
-        """Offsets that cut [start, end) at token starts into as few pieces of at most `budget` tokens
-        as fit, of about equal size (no small remainder)."""
-        first = bisect_left(self.starts, start)
-        last = bisect_left(self.starts, end)
-        pieces = -(-(last - first) // budget)
-        step = -(-(last - first) // pieces) if pieces else budget
-        return [self.starts[i] for i in range(first + step, last, step) if self.starts[i] > start]
-
 
 def _split_long(text: str, span: Span, budget: int, tokens: _TokenCount) -> list[Span]:
-    """Split one over-long sentence at word boundaries into spans of at most `budget` tokens; a word
-    longer than the budget by itself is cut at token boundaries."""
+    """Split one over-long sentence at word boundaries into spans of at most `budget` tokens. A word
+    longer than the budget by itself (a URL, an encoded blob) stays whole: the model reads its start,
+    and cutting it would add passages of fragments to the entry."""
     start, end = span
     pieces: list[Span] = []
     piece_start = start
     for m in _WORD.finditer(text, start, end):
-        word_start, word_end = m.start(), m.end()
-        if tokens(piece_start, word_end) <= budget:
-            continue
-        if piece_start < word_start:
-            pieces.append((piece_start, word_start))
-            piece_start = word_start
-        if tokens(word_start, word_end) > budget:
-            for cut in tokens.cuts(word_start, word_end, budget):
-                pieces.append((piece_start, cut))
-                piece_start = cut
+        if piece_start < m.start() and tokens(piece_start, m.end()) > budget:
+            pieces.append((piece_start, m.start()))
+            piece_start = m.start()
     pieces.append((piece_start, end))
     return pieces
 
