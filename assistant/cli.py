@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from ._version import __version__
-from .config import Settings
+from .config import MAX_HISTORY, Settings
 from .errors import AssistantError
 
 
@@ -99,7 +99,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     # Bytes that were not UTF-8 reach Python as lone surrogates, which cannot be printed: U+FFFD.
     question = valid_unicode(args.question)
-    history = [valid_unicode(h) for h in args.history or []]
+    history = [valid_unicode(h) for h in args.history or []][-MAX_HISTORY:]  # as the chat keeps it
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)
@@ -171,10 +171,12 @@ def _progress_bar(total: int):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .app.feedback import check_log
     from .app.server import check_address, serve
 
     settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
     check_address(settings.host, settings.port)  # before the model loads
+    check_log(settings.feedback_log)
     serve(settings, _load(args))
     return 0
 

@@ -103,3 +103,23 @@ def test_a_lone_surrogate_in_a_question_is_voted_on(retriever, tmp_path):
     assert read_votes(log)[0].question == "is the swap file \ufffd encrypted?"
     append_vote(log, vote("a raw \udcff surrogate"))  # straight to the log, too
     assert read_votes(log)[1].question == "a raw \ufffd surrogate"
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "file in place of its folder"])
+def test_serve_refuses_a_log_it_cannot_append_to_before_loading_anything(kind, tmp_path, capsys):
+    from assistant.cli import main
+    from benchmarks.load import free_port
+
+    log = tmp_path / "feedback.jsonl"
+    if kind == "folder":
+        log.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(log)
+    else:
+        (tmp_path / "logs").write_text("a file")
+        log = tmp_path / "logs" / "feedback.jsonl"
+    code = main(["serve", "--port", str(free_port()), "--feedback-log", str(log), "--index", str(tmp_path / "index"),
+                 "--corpus", str(tmp_path / "no-corpus")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(f"error: cannot write the feedback log {log}") and err.count("\n") == 1
+    assert not (tmp_path / "index").exists()  # nothing was loaded or built

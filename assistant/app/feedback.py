@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import AssistantError
-from .jsonlog import LogWriteError, append_line, read_rows, skip
+from .jsonlog import LogWriteError, append_line, check_appendable, read_rows, skip
 
 VOTES = ("up", "down")
 
@@ -53,6 +53,20 @@ def append_vote(path: str | Path, vote: Vote) -> None:
         append_line(path, record)
     except LogWriteError as exc:
         raise AssistantError(f"cannot write the feedback log {path}: {exc}") from None
+
+
+def check_log(path: str | Path) -> None:
+    """Fail at start, not at the first vote, when the feedback log cannot be appended to.
+
+    Raises:
+        AssistantError: a folder, a FIFO or a file that cannot be written in its place, or no folder
+            where it could be created.
+    """
+    try:
+        check_appendable(path)
+    except LogWriteError as exc:
+        raise AssistantError(f"cannot write the feedback log {path}: {exc}; choose another with "
+                             "--feedback-log") from None
 
 
 def read_votes(path: str | Path) -> list[Vote]:

@@ -75,6 +75,27 @@ def append_line(path: str | Path, record: dict) -> None:
         raise LogWriteError(exc.strerror or str(exc)) from None
 
 
+def check_appendable(path: str | Path) -> None:
+    """Check, before a server starts, that appends to `path` can work: it is a regular file that can be
+    written, or it can be created (its nearest existing folder can be written).
+
+    Raises:
+        LogWriteError: why not.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        try:
+            os.close(_open_regular(path, os.O_RDWR | os.O_APPEND))
+        except OSError as exc:
+            raise LogWriteError(exc.strerror or str(exc)) from None
+        return
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise LogWriteError(f"{folder} is not a folder that can be written")
+
+
 def _append(fd: int, line: bytes) -> None:
     size = os.fstat(fd).st_size
     if size:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import AssistantError
+from .feedback import check_log
 from .guard import Guard
 from .layout import build_app
 
@@ -105,6 +106,7 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
     from ..cli import for_terminal
 
     check_address(settings.host, settings.port)
+    check_log(settings.feedback_log)
     if retriever is None:
         from ..search.retriever import Retriever
 
