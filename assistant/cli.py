@@ -141,6 +141,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     specs = ["default"] if args.compare is None else (args.compare or ["default", "dense"])
     configurations = parse_configurations(specs)
     questions = read_question_set(args.questions)
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before the questions are asked
+        raise AssistantError(f"--out {args.out} is a file; give a folder for the report")
     settings = _settings(args)
     if args.index is None:  # another corpus gets its own index, never the default corpus's
         settings = settings.replace(index=index_for_corpus(settings.corpus, Settings.from_env()))

@@ -93,3 +93,23 @@ def test_figures_that_are_not_numbers_are_written_as_null(tmp_path, widget):
     assert metrics_json["settings"]["min_score"] is None
     first = json.loads((tmp_path / "report" / "results.jsonl").read_text().splitlines()[0], **strict)
     assert first["hits"][0]["score"] is None
+
+
+def test_a_report_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    from assistant.cli import main
+
+    (tmp_path / "out").write_text("a file where the report folder should be")
+    code = main(["eval", str(DATA / "eval" / "questions.jsonl"), "--corpus", str(tmp_path / "none"),
+                 "--index", str(tmp_path / "index"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and err == f"error: --out {tmp_path / 'out'} is a file; give a folder for the report\n"
+
+
+def test_a_report_that_fails_to_write_is_an_error_not_a_traceback(widget, tmp_path):
+    from assistant import AssistantError
+    from assistant.evaluation.report import write_reports
+
+    report = evaluate(widget, read_question_set(DATA / "eval" / "questions.jsonl"), k=2)
+    (tmp_path / "blocker").write_text("a file")
+    with pytest.raises(AssistantError, match="cannot write the report into"):
+        write_reports([report], tmp_path / "blocker" / "report")

@@ -20,6 +20,7 @@ import math
 import re
 from pathlib import Path
 
+from ..errors import AssistantError
 from .evaluate import Report
 
 # (label, Metrics attribute); "{k}" is filled with the report's k.
@@ -81,11 +82,18 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
 
 def write_reports(reports: list[Report], folder: str | Path) -> list[Path]:
     """`write_report` for one run into `folder`, or for several into one sub-folder per configuration;
-    returns the folders written."""
+    returns the folders written.
+
+    Raises:
+        AssistantError: the folder cannot be written (a file in its place, a full disk, no permission).
+    """
     folder = Path(folder)
     folders = [folder] if len(reports) == 1 else [folder / _file_name(r.config) for r in reports]
     for report, target in zip(reports, folders):
-        write_report(report, target)
+        try:
+            write_report(report, target)
+        except OSError as exc:
+            raise AssistantError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
     return folders
 
 
