@@ -91,7 +91,7 @@ def test_configurations():
     assert parse_configuration("strict:min_score=0.4, weight-lexical=0").changes == {
         "min_score": "0.4", "weight_lexical": "0"}
     for bad, message in [("nope", "unknown configuration"), ("x:model=foo", "not a question-time setting"),
-                         ("x:min_score", "is not key=value"), ("x:min_score=high", "must be a float"),
+                         ("x:min_score", "is not key=value"), ("x:min_score=high", "must be a number"),
                          (":min_score=1", "needs a name")]:
         with pytest.raises(AssistantError, match=message):
             parse_configuration(bad)
