@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .config import Settings
+from .config import MAX_HISTORY, Settings
 from .errors import AssistantError
 
 
@@ -39,6 +39,27 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+# Control characters that a terminal would obey: C0 (but line breaks and tabs), DEL and C1. An ANSI escape
+# in a file name, a FAQ or a question could otherwise recolour, retitle or rewrite the user's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def for_terminal(text: str) -> str:
+    """`text` with control characters shown as `\\x1b`, never obeyed by the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print a line for a person (stdout, or stderr with `err`), control characters shown, not obeyed."""
+    print(for_terminal(text), file=sys.stderr if err else sys.stdout)
+
+
+def say_json(value) -> None:
+    """Print `value` as one line of JSON; DEL and C1 controls, which JSON leaves raw, as \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    print(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
 def _confidence_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-confidence", type=float, metavar="P",
                         help="answer confidently from this estimated probability that the answer is right "
@@ -54,7 +75,7 @@ def _progress(done: int, total: int) -> None:
 def _warn(manifest: dict) -> None:
     """The corpus warnings the index was built with (files skipped, and why), on stderr."""
     for warning in manifest.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", err=True)
 
 
 def _load(args: argparse.Namespace, settings: Settings | None = None):
@@ -74,34 +95,33 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.force and args.index_type is None:
         current, _ = open_current(settings.index, settings.corpus, settings.model)  # damaged is not current
         if current is not None:
-            print(f"index at {settings.index} is up to date with {settings.corpus}; nothing to do (--force rebuilds)")
+            say(f"index at {settings.index} is up to date with {settings.corpus}; nothing to do (--force rebuilds)")
             return 0
     data = Retriever.build(settings=settings, progress=_progress).data
     _warn(data.manifest)
     counts = data.manifest["counts"]
-    print(
+    say(
         f"indexed {counts['entries']} entries ({counts['passages']} passages, {counts['vectors']} vectors; "
         f"{counts['embedded']} embedded, {counts['reused']} reused) from {settings.corpus} into {settings.index}"
     )
     return 0
 
 
-def _argument_text(text: str) -> str:
-    """An argument as text: bytes that were not UTF-8 (kept by Python as lone surrogates, which cannot
-    be printed) become U+FFFD."""
-    return re.sub("[\ud800-\udfff]", "\ufffd", text)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     from .render import json_text, terminal_text
     from .search.query import clean_query
+    from .text import valid_unicode
 
-    question = _argument_text(args.question)
-    history = [_argument_text(h) for h in args.history or []]
+    # Bytes that were not UTF-8 reach Python as lone surrogates, which cannot be printed: U+FFFD.
+    question = valid_unicode(args.question)
+    history = [valid_unicode(h) for h in args.history or []][-MAX_HISTORY:]  # as the chat keeps it
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)
-    print(json_text(answer) if args.json else terminal_text(answer))
+    if args.json:
+        say_json(json_text(answer))
+    else:
+        say(terminal_text(answer))
     return 0
 
 
@@ -121,10 +141,10 @@ def _entries(args: argparse.Namespace):
 def cmd_questions(args: argparse.Namespace) -> int:
     for entry in _entries(args):
         if args.json:
-            print(json.dumps({"entry_id": entry.id, "question": entry.question,
-                              "source": entry.source, "start_line": entry.start_line}, ensure_ascii=False))
+            say_json({"entry_id": entry.id, "question": entry.question, "source": entry.source,
+                      "start_line": entry.start_line})
         else:
-            print(f"{entry.question}  [{entry.source}:{entry.start_line}]")
+            say(f"{entry.question}  [{entry.source}:{entry.start_line}]")
     return 0
 
 
@@ -136,6 +156,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     specs = ["default"] if args.compare is None else (args.compare or ["default", "dense"])
     configurations = parse_configurations(specs)
     questions = read_question_set(args.questions)
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before the questions are asked
+        raise AssistantError(f"--out {args.out} is a file; give a folder for the report")
     settings = _settings(args)  # another corpus gets its own index, never the default corpus's
     if args.leave_out is not None:
         settings, questions = _left_out(settings, questions, args.leave_out, args.seed)
@@ -144,12 +166,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         reports = compare(retriever, questions, configurations, args.k, progress)
     if args.json:
         metrics = {r.config: r.metrics.to_dict() for r in reports}
-        print(json.dumps(metrics if args.compare is not None else metrics["default"]))
+        say_json(metrics if args.compare is not None else metrics["default"])
     else:
-        print(summary_table(reports))
+        say(summary_table(reports))
     if args.out:
         for folder in write_reports(reports, args.out):
-            print(f"wrote {folder / 'report.html'} and the results beside it", file=sys.stderr)
+            say(f"wrote {folder / 'report.html'} and the results beside it", err=True)
     return 0
 
 
@@ -182,10 +204,12 @@ def _progress_bar(total: int):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .app.feedback import check_log
     from .app.server import check_address, serve
 
     settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
     check_address(settings.host, settings.port)  # before the model loads
+    check_log(settings.feedback_log)
     serve(settings, _load(args))
     return 0
 
@@ -270,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

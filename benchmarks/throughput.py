@@ -62,7 +62,7 @@ def build(embedder, corpus: Path, rounds: int) -> dict:
     from assistant.index.views import View, question_groups, view_texts
 
     entries = load_corpus(corpus).entries
-    passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
+    passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.token_spans)]
     texts, views = view_texts(entries, passages, question_groups(entries))
     kinds = {kind.name.lower(): int((views["kind"] == kind).sum()) for kind in (View.QUESTION, View.PASSAGE,
                                                                                    View.SENTENCE)}

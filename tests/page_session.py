@@ -33,8 +33,10 @@ class PageSession:
             EventFailed: the app refused the request or the handler failed.
         """
         number, trigger = self.events[event]
-        joined = self.http.post("/queue/join", json={"data": data, "fn_index": number, "trigger_id": trigger,
-                                                     "session_hash": self.hash, "event_data": event_data})
+        body = {"data": data, "fn_index": number, "trigger_id": trigger, "session_hash": self.hash,
+                "event_data": event_data}
+        # As a browser's JSON.stringify: non-ASCII (and a lone surrogate) as \u escapes.
+        joined = self.http.post("/queue/join", content=json.dumps(body), headers={"content-type": "application/json"})
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
         with self.http.stream("GET", "/queue/data", params={"session_hash": self.hash}) as stream:

@@ -36,3 +36,31 @@ def test_user_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert main(["ask", "anything", "--no-build", "--index", str(tmp_path / "none"),
                  "--corpus", str(tmp_path / "missing")]) == 1
     assert "cannot be used" in capsys.readouterr().err
+
+
+def test_control_characters_in_file_names_are_shown_not_obeyed(small_corpus, tmp_path, capsys):
+    (small_corpus / "\x1b[2J\x1b]0;owned\x07.md").write_text("")  # clears the screen, retitles the terminal
+    assert main(["build", "--corpus", str(small_corpus), "--index", str(tmp_path / "index")]) == 0
+    captured = capsys.readouterr()
+    assert "\\x1b[2J\\x1b]0;owned\\x07.md" in captured.err  # the warning that skips the empty file
+    assert not any(c in captured.out + captured.err for c in "\x1b\x07")
+    assert main(["build", "--corpus", str(small_corpus / "\x1b[31m"), "--index", str(tmp_path / "i")]) == 1
+    assert "\\x1b[31m" in capsys.readouterr().err
+
+
+def test_the_entry_points_import_no_hub_client_before_they_set_offline():
+    # huggingface_hub and Gradio read HF_HUB_OFFLINE when they are imported: `app.py` and the CLI must
+    # import neither before main() sets it, or a request could make the server call the Hub.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    script = ("import sys, runpy; sys.argv = ['app.py']; import app; "
+              "print(sorted(m for m in ('huggingface_hub', 'gradio', 'transformers', 'torch') if m in sys.modules)); "
+              "from assistant.cli import QUIET_OFFLINE; print(QUIET_OFFLINE['HF_HUB_OFFLINE'])")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["[]", "1"], done.stderr[-2000:]

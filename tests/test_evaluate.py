@@ -106,7 +106,7 @@ def test_configurations():
     assert parse_configuration("strict:min_confidence=0.8, weight-lexical=0").changes == {
         "min_confidence": "0.8", "weight_lexical": "0"}
     for bad, message in [("nope", "unknown configuration"), ("x:model=foo", "not a question-time setting"),
-                         ("x:min_confidence", "is not key=value"), ("x:min_confidence=high", "must be a float"),
+                         ("x:min_confidence", "is not key=value"), ("x:min_confidence=high", "must be a number"),
                          (":min_confidence=1", "needs a name")]:
         with pytest.raises(AssistantError, match=message):
             parse_configuration(bad)

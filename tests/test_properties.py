@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assistant import AssistantError, CorpusError, Entry, load_corpus
-from assistant.index.chunking import approximate_tokens, chunk_entry, sentence_spans
+from assistant.index.chunking import approximate_token_spans, chunk_entry, sentence_spans
 from assistant.ingest.answer_text import render_blocks
 from assistant.ingest.cleaning import _FTFY_CONFIG, _NEEDS_FTFY, _WORD, GlueSplitter, fix_mojibake
 from assistant.ingest.lines import split_lines
@@ -187,9 +187,9 @@ def test_every_answer_character_lands_in_exactly_one_passage(answer, max_tokens)
         assert passage.text == answer[passage.start : passage.end].strip()
     assert owner == [1] * len(answer)
     assert [p.id for p in passages] == [f"e#{n}" for n in range(len(passages))]
-    budget = max(16, max_tokens - 2 - approximate_tokens("How does it work?"))
+    budget = max(16, max_tokens - 2 - len(approximate_token_spans("How does it work?")))
     for passage in passages:  # over budget only when one word alone is
-        assert approximate_tokens(passage.text) <= budget or len(passage.text.split()) == 1
+        assert len(approximate_token_spans(passage.text)) <= budget or len(passage.text.split()) == 1
 
 
 # --- cleaning shortcuts agree with the slow path --------------------------------------------------

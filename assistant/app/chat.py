@@ -9,14 +9,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answer import Answer
+from ..config import MAX_HISTORY
 from ..errors import AssistantError
 from ..render import Reply, render_answer, render_error, render_question
+from ..search.query import MAX_QUERY_CHARS
+from ..text import valid_unicode
 from .feedback import Vote, append_vote
 
 log = logging.getLogger(__name__)
 
-# A follow-up is read with the question before it; a few earlier ones are plenty.
-MAX_HISTORY = 10
+# What a session keeps: its last MAX_TURNS turns (the chat shows those), and of each question the
+# first MAX_KEPT_CHARS characters, twice what the retriever reads, so its "too long" note still shows.
+MAX_TURNS = 50
+MAX_KEPT_CHARS = 2 * MAX_QUERY_CHARS
+
+
+def received_text(text: str) -> str:
+    """Text from a request as the app keeps it: cut to MAX_KEPT_CHARS, lone surrogates (which break
+    the session's event stream and the feedback log) as U+FFFD."""
+    return valid_unicode(text[:MAX_KEPT_CHARS])
 
 
 @dataclass
@@ -50,6 +61,8 @@ class Chat:
         A failure becomes a short reply: an `AssistantError`'s own message (they are written for
         users), otherwise a generic one, with the traceback in the log.
         """
+        if isinstance(question, str):
+            question = received_text(question)
         try:
             answer = retriever.answer(question, history=self.history(), k=passages)
             reply = render_answer(answer, passages, show_scores)
@@ -60,6 +73,7 @@ class Chat:
             answer, reply = None, render_error()
         turn = Turn(question, reply, answer)
         self.turns.append(turn)
+        del self.turns[:-MAX_TURNS]
         return turn
 
     def messages(self) -> list[dict]:

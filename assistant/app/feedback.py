@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import AssistantError
+from .jsonlog import LogWriteError, append_line, check_appendable, read_rows, skip
 
 VOTES = ("up", "down")
-
-# Appends from this process are serialised here; a lock file beside the log keeps other processes
-# (a second app on the same log) from interleaving their lines with ours.
-_lock = threading.Lock()
 
 
 def _now() -> str:
@@ -47,37 +42,47 @@ class Vote:
 
 
 def append_vote(path: str | Path, vote: Vote) -> None:
-    """Append `vote` to the JSONL log at `path`, creating the file and its folder when missing.
+    """Append `vote` to the JSONL log at `path`, creating the file and its folder when missing. The line
+    is written whole or not at all (`jsonlog.append_line`).
 
     Raises:
         AssistantError: the log cannot be written.
     """
-    from filelock import FileLock
-
-    path = Path(path)
-    line = json.dumps({"timestamp": vote.timestamp, **{k: v for k, v in asdict(vote).items() if k != "timestamp"}},
-                      ensure_ascii=False) + "\n"
+    record = {"timestamp": vote.timestamp, **{k: v for k, v in asdict(vote).items() if k != "timestamp"}}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _lock, FileLock(path.parent / f".{path.name}.lock"), open(path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-    except OSError as exc:
-        raise AssistantError(f"cannot write the feedback log {path}: {exc.strerror or exc}") from None
+        append_line(path, record)
+    except LogWriteError as exc:
+        raise AssistantError(f"cannot write the feedback log {path}: {exc}") from None
+
+
+def check_log(path: str | Path) -> None:
+    """Fail at start, not at the first vote, when the feedback log cannot be appended to.
+
+    Raises:
+        AssistantError: a folder, a FIFO or a file that cannot be written in its place, or no folder
+            where it could be created.
+    """
+    try:
+        check_appendable(path)
+    except LogWriteError as exc:
+        raise AssistantError(f"cannot write the feedback log {path}: {exc}; choose another with "
+                             "--feedback-log") from None
 
 
 def read_votes(path: str | Path) -> list[Vote]:
-    """Every vote in the log at `path`, oldest first (an empty list when there is no log)."""
-    path = Path(path)
-    if not path.exists():
-        return []
+    """Every vote in the log at `path`, oldest first (an empty list when there is no log). A line that
+    is not a vote (damaged, or edited by hand) is skipped with a warning naming it.
+
+    Raises:
+        AssistantError: the log cannot be read.
+    """
     votes = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+    try:
+        for row in read_rows(path):
             try:
-                votes.append(Vote(**json.loads(line)))
-            except (ValueError, TypeError, AssistantError) as exc:
-                raise AssistantError(f"{path}:{number}: not a feedback row ({exc})") from None
+                votes.append(Vote(**row.record))
+            except (TypeError, AssistantError) as exc:
+                skip(Path(path), row.line, f"not a vote: {exc}")
+    except OSError as exc:
+        raise AssistantError(f"cannot read the feedback log {path}: {exc.strerror or exc}") from None
     return votes

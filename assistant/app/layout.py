@@ -18,7 +18,7 @@ import gradio as gr
 from ..config import Settings
 from ..errors import AssistantError
 from ..render import escape
-from .chat import MAX_HISTORY, Chat
+from .chat import MAX_HISTORY, Chat, received_text
 
 if TYPE_CHECKING:
     from ..search.retriever import Retriever
@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 MAX_PASSAGES = 5
 EXAMPLES = 4
-# The app takes no files; Gradio's upload route exists in every app, so keep it to nothing useful.
-MAX_UPLOAD = "1kb"
+# The browse list goes into the page's config, which every visitor downloads: all 200,000 questions of
+# a large FAQ made /config and the page 17 MB each. Beyond this many, the first ones are listed.
+MAX_BROWSE = 1000
 
 
 def example_questions(questions: list[str], n: int = EXAMPLES) -> list[str]:
@@ -60,6 +61,9 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     settings = settings or retriever.settings
     questions = [e.question for e in retriever.entries]
     title = faq_title(retriever)
+    browsable = questions[:MAX_BROWSE]
+    browse_label = (f"Browse all {len(questions)} questions" if len(questions) <= MAX_BROWSE else
+                    f"Browse the first {MAX_BROWSE:,} of {len(questions):,} questions (ask to find the others)")
 
     def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
         passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
@@ -79,8 +83,8 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         return chat.messages(), chat
 
     def on_browse(choice, chat: Chat, passages, show_scores):
-        if isinstance(choice, int) and 0 <= choice < len(questions):
-            chat = respond(chat, questions[choice], passages, show_scores)
+        if isinstance(choice, int) and 0 <= choice < len(browsable):
+            chat = respond(chat, browsable[choice], passages, show_scores)
         return chat.messages(), chat, None
 
     def on_vote(chat: Chat, event: gr.LikeData) -> None:
@@ -105,7 +109,10 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         """
         if isinstance(history, str):
             history = [history]
-        history = [h for h in (history or []) if isinstance(h, str)][-MAX_HISTORY:]
+        history = [received_text(h) for h in (history if isinstance(history, list) else [])
+                   if isinstance(h, str)][-MAX_HISTORY:]
+        if isinstance(question, str):
+            question = received_text(question)
         try:
             return retriever.answer(question, history=history, k=k).to_dict()
         except AssistantError as exc:
@@ -129,8 +136,8 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         )
         box = gr.Textbox(placeholder="Ask a question about the FAQ", show_label=False, submit_btn="Ask",
                          autofocus=True, max_length=4000, elem_id="question")
-        browse = gr.Dropdown([(q, i) for i, q in enumerate(questions)], value=None, type="value",
-                             label=f"Browse all {len(questions)} questions", filterable=True, elem_id="browse")
+        browse = gr.Dropdown([(q, i) for i, q in enumerate(browsable)], value=None, type="value",
+                             label=browse_label, filterable=True, elem_id="browse")
         with gr.Accordion("Settings", open=False):
             passages = gr.Slider(1, MAX_PASSAGES, value=1, step=1, label="Passages shown",
                                  info="The best answer first, then the next closest entries")

@@ -5,12 +5,13 @@ protections, and say where it listens.
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import AssistantError
-from .layout import MAX_UPLOAD, build_app
+from .feedback import check_log
+from .guard import Guard
+from .layout import build_app
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -52,38 +53,46 @@ def check_address(host: str, port: int) -> None:
             raise AssistantError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-# Gradio's file route fetches any public http(s) URL it is given and streams it back, which would make
-# the app a web proxy for whoever reaches it. The app shows no remote files and answers offline.
-_REMOTE_FILE = re.compile(r"/file[=/]+https?:", re.IGNORECASE)
+# Gradio launches these features unless told otherwise; the app uses none of them. Run history would
+# record runs to a Hugging Face bucket named by a request header, with the operator's token.
+_FEATURES_OFF = {"share": False, "ssr_mode": False, "run_history": False, "enable_monitoring": False,
+                 "mcp_server": False, "pwa": False, "max_file_size": 0, "footer_links": ["api", "gradio", "settings"]}
+# Sessions whose state (a conversation of at most chat.MAX_TURNS turns) is kept; the oldest go first.
+SESSIONS = 1000
 
 
-class RefuseRemoteFiles:
-    """ASGI middleware: a 403 for Gradio's file route given a web address; everything else passes."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and _REMOTE_FILE.search(scope.get("path", "")):
-            from starlette.responses import PlainTextResponse
-
-            await PlainTextResponse("Remote files are not served.", status_code=403)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def _queued_clients(app: gr.Blocks):
+    """A callable: the client address of every request now in `app`'s queue (waiting or running)."""
+    def queued() -> list[str | None]:
+        events = list(app._queue.event_ids_to_events.values())  # Gradio 6: every event not finished
+        return [getattr(getattr(e.request, "client", None), "host", None) for e in events]
+    return queued
 
 
-def launch(app: gr.Blocks, host: str, port: int) -> str:
-    """Start `app` in the background on host:port and return its URL.
+def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queue_size,
+           queue_per_client: int = Settings.queue_per_client) -> str:
+    """Start `app` in the background on host:port, behind the `Guard`, and return its URL.
+
+    Args:
+        queue_size: requests that may wait at once (besides the one being answered); more get "queue full".
+        queue_per_client: requests one client address may hold in the queue; more get a 429.
 
     Raises:
-        AssistantError: the address cannot be used (port taken, unknown host).
+        AssistantError: the address cannot be used (port taken, unknown host), or an environment
+            variable would make Gradio serve files.
     """
+    import os
+
     from starlette.middleware import Middleware
 
+    if os.environ.get("GRADIO_ALLOWED_PATHS"):
+        raise AssistantError("GRADIO_ALLOWED_PATHS is set, which would let Gradio serve those files; the app "
+                             "serves none: unset it")
+    app.queue(max_size=queue_size, default_concurrency_limit=1)
+    guard = Middleware(Guard, queued=_queued_clients(app), per_client=queue_per_client)
     try:
-        app.launch(server_name=host, server_port=port, share=False, quiet=True, ssr_mode=False,
-                   prevent_thread_lock=True, show_error=False, max_file_size=MAX_UPLOAD,
-                   app_kwargs={"middleware": [Middleware(RefuseRemoteFiles)]})
+        app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, show_error=False,
+                   state_session_capacity=SESSIONS, app_kwargs={"middleware": [guard]}, **_FEATURES_OFF)
     except (OSError, ValueError) as exc:
         raise AssistantError(f"cannot serve on {host}:{port}: {exc}") from None
     return f"http://{f'[{host}]' if ':' in host else host}:{app.server_port}"
@@ -94,14 +103,17 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
     import socket
     import sys
 
+    from ..cli import for_terminal
+
     check_address(settings.host, settings.port)
+    check_log(settings.feedback_log)
     if retriever is None:
         from ..search.retriever import Retriever
 
         retriever = Retriever.load(settings=settings)
     retriever.embedder.embed_queries(["warm up"])  # load the model now, not on the first question
     app = build_app(retriever, settings)
-    url = launch(app, settings.host, settings.port)
+    url = launch(app, settings.host, settings.port, settings.queue_size, settings.queue_per_client)
     if is_loopback(settings.host):
         print(f"FAQ assistant running at {url}", flush=True)
     else:
@@ -110,5 +122,5 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
         print(f"FAQ assistant running at {url}", flush=True)
         print(f"warning: listening on {settings.host}, so the app is reachable from the network by anyone who can "
               "reach this machine, with no login", file=sys.stderr, flush=True)
-    print(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops", file=sys.stderr, flush=True)
+    print(for_terminal(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops"), file=sys.stderr, flush=True)
     app.block_thread()

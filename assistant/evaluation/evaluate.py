@@ -39,7 +39,7 @@ PRESETS: dict[str, dict[str, float]] = {
 }
 # Settings that change the index or the process, not how a question is scored: not for --compare.
 _NOT_QUESTION_TIME = {"corpus", "index", "model", "device", "batch_size", "index_type", "query_cache_size",
-                      "feedback_log", "host", "port"}
+                      "feedback_log", "host", "port", "queue_size", "queue_per_client"}
 QUESTION_TIME = tuple(f.name for f in dataclasses.fields(Settings) if f.name not in _NOT_QUESTION_TIME)
 BATCH = 256
 CACHE = Path(".cache")
@@ -77,7 +77,10 @@ def parse_configuration(spec: str) -> Configuration:
             raise AssistantError(f"configuration {spec!r}: {key!r} is not a question-time setting "
                                  f"(one of {', '.join(QUESTION_TIME)})")
         changes[key] = value.strip()
-    Settings().replace(**changes)  # type-check the values now, before any model loads
+    try:
+        Settings().replace(**changes)  # check the values now, before any model loads
+    except AssistantError as exc:
+        raise AssistantError(f"configuration {spec!r}: {exc}") from None
     return Configuration(name, changes)
 
 
@@ -118,7 +121,7 @@ class QuestionResult:
         line: its line in the question set.
         qid: the row's own id, if any.
         query: the question asked.
-        history: earlier turns it was asked after.
+        history: the earlier turns it was asked with (the last `MAX_HISTORY`).
         expected: what the question set expects, as written.
         relevant: the entry ids that answer it (empty: out of scope).
         relevant_questions: those entries' questions.
@@ -131,6 +134,7 @@ class QuestionResult:
         outcome: in scope: "right answer" (confident), "wrong answer" (confident), "hedged, right
             entry", "hedged, wrong entry" or "not answered"; out of scope: "declined", "hedged out of
             scope" (both right: no confident answer) or "answered out of scope".
+        turn: its turn in its conversation (1 for a single question).
     """
 
     line: int
@@ -147,18 +151,15 @@ class QuestionResult:
     hits: list[RankedHit]
     rank: int | None
     outcome: str
+    turn: int = 1
 
     @property
     def correct(self) -> bool:
         return self.outcome in ("right answer", "declined", "hedged out of scope")
 
-    @property
-    def turn(self) -> int:
-        return len(self.history) + 1
-
     def to_dict(self) -> dict:
         row = dataclasses.asdict(self)
-        row["turn"], row["correct"], row["abstained"] = self.turn, self.correct, not self.found
+        row["correct"], row["abstained"] = self.correct, not self.found
         return row
 
 
@@ -263,7 +264,7 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
             # every in-scope question.
             hits = [RankedHit(h.entry_id, h.question, h.score) for h in answer.ranking[:depth]]
             outcome = Outcome(tuple(h.entry_id for h in hits), frozenset(question.relevant), answer.found,
-                              follow_up=bool(question.history), confidence=answer.confidence, hedged=answer.hedged)
+                              follow_up=question.turn > 1, confidence=answer.confidence, hedged=answer.hedged)
             outcomes.append(outcome)
             results.append(QuestionResult(
                 line=question.line, qid=question.qid, query=question.query, history=list(question.history),
@@ -271,7 +272,7 @@ def evaluate(retriever, questions: QuestionSet, k: int = 10, config: str = "defa
                 relevant_questions=[question_of[e] for e in question.relevant], found=answer.found,
                 hedged=answer.hedged, confidence=round(answer.confidence, 4), ambiguous=answer.ambiguous, hits=hits,
                 rank=first_rank(outcome.ranked, outcome.relevant) if outcome.in_scope else None,
-                outcome=_outcome(outcome),
+                outcome=_outcome(outcome), turn=question.turn,
             ))
         if progress:
             progress(len(results), len(items))

@@ -153,8 +153,9 @@ class Metrics:
     follow_up_accuracy: float | None
 
     def to_dict(self, digits: int = 4) -> dict:
-        """The metrics as a JSON-ready dict, shares rounded to `digits`."""
-        return {f.name: (round(v, digits) if isinstance(v, float) else v)
+        """The metrics as a JSON-ready dict, shares rounded to `digits` (a share that is not a finite
+        number is None: JSON has no NaN)."""
+        return {f.name: ((round(v, digits) if math.isfinite(v) else None) if isinstance(v, float) else v)
                 for f in fields(self) for v in [getattr(self, f.name)]}
 
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..config import MAX_HISTORY
 from ..errors import QuestionSetError
 from ..ingest.entry import Entry
 from ..ingest.jsonl import json_objects
@@ -38,10 +39,12 @@ class Question:
         expected: what should answer it, as written in the file (entry ids, FAQ question or answer
             texts); empty for an out-of-scope question, which the assistant should not answer.
         line: the 1-based line of the question set it comes from.
-        history: the earlier turns of its conversation, oldest first (empty for a single question).
+        history: the earlier turns of its conversation it is asked with, oldest first: the last
+            `MAX_HISTORY`, as the chat keeps them (empty for a single question).
         qid: the row's own id, when it has one (`qid` or `id`).
         relevant: the ids of the entries that answer it, once `QuestionSet.resolve` has matched
             `expected` against the FAQ.
+        turn: 1 for a question that opens a conversation, 2 for the next turn, and so on.
     """
 
     query: str
@@ -50,16 +53,12 @@ class Question:
     history: tuple[str, ...] = ()
     qid: str | None = None
     relevant: tuple[str, ...] = ()
+    turn: int = 1
 
     @property
     def in_scope(self) -> bool:
         """True when the FAQ should answer it."""
         return bool(self.expected)
-
-    @property
-    def turn(self) -> int:
-        """1 for a question that opens a conversation, 2 for the next turn, and so on."""
-        return len(self.history) + 1
 
 
 @dataclass
@@ -245,7 +244,8 @@ def _conversation(row: dict, where: str, number: int, qid: str | None) -> list[Q
                                f"({len(turns)} turns)")
     texts = [_query(turn, where, f"turn {i}") for i, turn in enumerate(turns, start=1)]
     return [
-        Question(text, _expected(value, f"{where}: turn {i + 1}"), number, history=tuple(texts[:i]), qid=qid)
+        Question(text, _expected(value, f"{where}: turn {i + 1}"), number,
+                 history=tuple(texts[max(0, i - MAX_HISTORY) : i]), qid=qid, turn=i + 1)
         for i, (text, value) in enumerate(zip(texts, expected))
     ]
 

@@ -17,9 +17,11 @@ import csv
 import html
 import io
 import json
+import math
 import re
 from pathlib import Path
 
+from ..errors import AssistantError
 from .evaluate import Report
 
 # (label, Metrics attribute); "{k}" is filled with the report's k.
@@ -74,8 +76,7 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
     _write_jsonl(paths["results.jsonl"], [r.to_dict() for r in report.results])
     _write_csv(paths["results.csv"], report)
     _write_jsonl(paths["failures.jsonl"], [r.to_dict() for r in report.failures])
-    paths["metrics.json"].write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                     encoding="utf-8")
+    paths["metrics.json"].write_text(json_text(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     png = threshold_plot(report)
     paths["thresholds.png"].write_bytes(png)
     calibration = reliability_plot(report)
@@ -86,11 +87,18 @@ def write_report(report: Report, folder: str | Path) -> list[Path]:
 
 def write_reports(reports: list[Report], folder: str | Path) -> list[Path]:
     """`write_report` for one run into `folder`, or for several into one sub-folder per configuration;
-    returns the folders written."""
+    returns the folders written.
+
+    Raises:
+        AssistantError: the folder cannot be written (a file in its place, a full disk, no permission).
+    """
     folder = Path(folder)
     folders = [folder] if len(reports) == 1 else [folder / _file_name(r.config) for r in reports]
     for report, target in zip(reports, folders):
-        write_report(report, target)
+        try:
+            write_report(report, target)
+        except OSError as exc:
+            raise AssistantError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
     return folders
 
 
@@ -98,10 +106,37 @@ def _file_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "config"
 
 
+def _json_ready(value):
+    """`value` with every float that is not finite as None: JSON has no NaN (Python writes a bare
+    `NaN`, which other readers reject)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def json_text(value, indent: int | None = None) -> str:
+    """`value` as strict JSON (no NaN or Infinity), text as it is (not \\u-escaped)."""
+    return json.dumps(_json_ready(value), ensure_ascii=False, allow_nan=False, indent=indent, default=str)
+
+
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as out:
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json_text(row) + "\n")
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), =cmd|...):
+# a question, an FAQ text or a file name from the data must be shown, not run (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading quote before a formula character."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _write_csv(path: Path, report: Report) -> None:
@@ -113,12 +148,12 @@ def _write_csv(path: Path, report: Report) -> None:
         writer = csv.writer(out)
         writer.writerow(header)
         for r in report.results:
-            row = [r.line, r.qid or "", r.turn, " | ".join(r.history), r.query, " | ".join(r.relevant),
-                   " | ".join(dict.fromkeys(r.relevant_questions)), r.outcome, r.correct, f"{r.confidence:.4f}",
-                   "" if r.rank is None else r.rank]
+            row = [r.line, _cell(r.qid or ""), r.turn, _cell(" | ".join(r.history)), _cell(r.query),
+                   _cell(" | ".join(r.relevant)), _cell(" | ".join(dict.fromkeys(r.relevant_questions))), r.outcome,
+                   r.correct, f"{r.confidence:.4f}", "" if r.rank is None else r.rank]
             for i in range(TOP_IN_CSV):
                 hit = r.hits[i] if i < len(r.hits) else None
-                row += [hit.entry_id, hit.question, f"{hit.score:.4f}"] if hit else ["", "", ""]
+                row += [_cell(hit.entry_id), _cell(hit.question), f"{hit.score:.4f}"] if hit else ["", "", ""]
             writer.writerow(row)
 
 

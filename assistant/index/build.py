@@ -5,10 +5,10 @@ change), index the vectors and the words, and write the folder atomically.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +17,18 @@ from .._version import __version__
 from ..errors import IndexFileError
 from ..ingest.corpus import Corpus, load_corpus
 from .acronyms import find_acronyms
-from .chunking import chunk_entry
-from .folder import MANIFEST, build_lock, file_table, recover, remove_leftovers, swap_in
+from .chunking import CHUNKING_VERSION, chunk_entry
+from .folder import (
+    MANIFEST,
+    build_lock,
+    check_replaceable,
+    file_table,
+    make_staging,
+    real_folder,
+    recover,
+    remove_leftovers,
+    swap_in,
+)
 from .lexical import LexicalIndex
 from .store import FORMAT_VERSION, IndexData, load_index
 from .vectors import EXACT_LIMIT, VectorIndex
@@ -46,7 +56,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
     Args:
         corpus: a loaded Corpus, or the folder/file to load.
         target: the index folder; replaced as a whole when the build succeeds.
-        embedder: an `Embedder` (or anything with name, dimension, max_tokens, count_tokens, embed).
+        embedder: an `Embedder` (or anything with name, dimension, max_tokens, token_spans, embed).
         index_type: "flat", "hnsw" or "auto".
         progress: optional callable(done, total) called as texts are embedded.
         exact_limit: up to this many vectors the index is exact (flat) when `index_type` is "auto".
@@ -56,12 +66,13 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
     """
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus)
-    target = Path(target)
+    target = real_folder(target)
     with build_lock(target):
         recover(target)
         remove_leftovers(target)
+        check_replaceable(target)  # before minutes of embedding, not after
         entries = corpus.entries
-        passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.count_tokens)]
+        passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.token_spans)]
         group_of = question_groups(entries)
         texts, views = view_texts(entries, passages, group_of)
 
@@ -105,6 +116,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             "index_type": vector_index.kind,
             "index_params": vector_index.params,
             "max_tokens": int(embedder.max_tokens),
+            "chunking": CHUNKING_VERSION,
             "corpus": {
                 "root": str(corpus.root),
                 "fingerprint": corpus.fingerprint,
@@ -116,19 +128,26 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
             },
             "warnings": corpus.warnings,
         }
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        acronyms = find_acronyms(f"{e.question}\n{e.answer}" for e in entries)
         try:
-            acronyms = find_acronyms(f"{e.question}\n{e.answer}" for e in entries)
-            _write(staging, manifest, entries, passages, all_views, vector_index, lexical, acronyms)
-            swap_in(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            staging = make_staging(target)
+            try:
+                _write(staging, manifest, entries, passages, all_views, vector_index, lexical, acronyms)
+                swap_in(staging, target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        except OSError as exc:  # a full disk, a read-only folder, a file size limit
+            kept = "the index there is unchanged" if target.exists() else "nothing was written"
+            raise IndexFileError(f"cannot write the index at {target} ({exc.strerror or exc}); {kept}") from None
     return load_index(target, exact_limit=exact_limit)
 
 
 def _write(folder: Path, manifest, entries, passages, views, vector_index: VectorIndex, lexical,
            acronyms) -> None:
-    vector_index.write(folder / "index.faiss")
+    try:
+        vector_index.write(folder / "index.faiss")
+    except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as a RuntimeError
+        raise OSError(errno.EIO, f"FAISS could not write index.faiss: {str(exc).strip().splitlines()[-1]}") from None
     np.save(folder / "views.npy", views, allow_pickle=False)
     with open(folder / "entries.jsonl", "w", encoding="utf-8") as out:
         for entry in entries:

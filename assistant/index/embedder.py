@@ -16,6 +16,7 @@ cache): a CLI call inside a test session, or two retrievers over one model, load
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -55,6 +56,15 @@ class SentenceTransformerEncoder:
     def count_tokens(self, text: str) -> int:
         with self.lock:
             return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        with self.lock:
+            tokenizer = self.model.tokenizer
+            if getattr(tokenizer, "is_fast", False):
+                return tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                 return_attention_mask=False, return_token_type_ids=False)["offset_mapping"]
+            # A slow tokenizer has no offsets: each word's tokens are placed at the word's start.
+            return [(m.start(), m.end()) for m in re.finditer(r"\S+", text) for _ in tokenizer.tokenize(m.group())]
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         with self.lock:
@@ -200,6 +210,12 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         """Tokens in `text`, without the special tokens the model adds."""
         return self.encoder.count_tokens(text)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The character span of each token of `text`, without special tokens: one pass of the tokenizer,
+        so the chunker counts the tokens of any piece of a long answer without tokenizing it again.
+        Chunking is part of a build, which loads the model of record anyway: its tokenizer is used."""
+        return self._sentence_transformer().token_spans(text)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for `texts` from sentence-transformers (the embedder of record), shape

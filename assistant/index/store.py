@@ -25,8 +25,17 @@ import numpy as np
 from ..errors import IndexFileError
 from ..ingest.corpus import corpus_files, fingerprint
 from ..ingest.entry import Entry
-from .chunking import Passage
-from .folder import MANIFEST, REBUILD, building, check_files, manifest_bytes, recover_unless_building
+from .chunking import CHUNKING_VERSION, Passage
+from .folder import (
+    MANIFEST,
+    REBUILD,
+    building,
+    check_files,
+    manifest_bytes,
+    read_regular_file,
+    real_folder,
+    recover_unless_building,
+)
 from .lexical import LexicalIndex
 from .model_identity import model_identity
 from .vectors import EXACT_LIMIT, VectorIndex
@@ -65,6 +74,8 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
     if weights is not None and manifest.get("model_sha256") != weights:
         built = (manifest.get("model_sha256") or "not recorded")[:16]
         return f"built with other weights of model {model!r} (sha256 {built}, now {weights[:16]})"
+    if manifest.get("chunking") != CHUNKING_VERSION:
+        return "its answers were split into passages by other rules (an earlier version)"
     if corpus is not None and Path(corpus).exists():
         files, _ = corpus_files(Path(corpus))
         current = fingerprint(files, Path(corpus))
@@ -105,11 +116,15 @@ def _read_jsonl(path: Path, expected: int, make) -> list:
 def read_manifest(directory: Path) -> dict:
     path = Path(directory) / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_regular_file(path).decode("utf-8"))
     except FileNotFoundError:
         raise IndexFileError(f"no index at {directory} (no {MANIFEST}); build one with `assistant build`") from None
+    except NotADirectoryError:
+        raise IndexFileError(f"the index {directory} is not a folder; give --index a folder") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path} is not valid JSON ({exc}); {REBUILD}") from None
+    except OSError as exc:
+        raise IndexFileError(f"{path} cannot be read ({exc.strerror or exc}); {REBUILD}") from None
     if not isinstance(manifest, dict):
         raise IndexFileError(f"{path} is not a JSON object; {REBUILD}")
     required = {"format_version": int, "model": str, "dimension": int, "counts": dict}
@@ -130,7 +145,7 @@ def load_index(directory: Path | str, attempts: int = 5, exact_limit: int = EXAC
         IndexFileError: a file is missing, damaged, or disagrees with the manifest (the message names
             the file).
     """
-    directory = Path(directory)
+    directory = real_folder(directory)  # a symlinked index: its lock and leftovers are beside the real folder
     recover_unless_building(directory)
     for attempt in range(1, attempts + 1):
         before = manifest_bytes(directory)

@@ -205,9 +205,14 @@ class Retriever:
 
     def _checked_k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
+        # A whole number: an API client can send "5", 2.5 or NaN, which must be a clear error, not a
+        # TypeError deep in the ranking.
+        whole = isinstance(k, int) or (isinstance(k, float) and k.is_integer())
+        if isinstance(k, bool) or not whole:
+            raise AssistantError(f"k must be a whole number of hits, got {k!r}")
         if k < 1:
-            raise AssistantError(f"k must be at least 1, got {k}")
-        return k
+            raise AssistantError(f"k must be at least 1, got {int(k)}")
+        return int(k)
 
     def _chunks(self, items: list) -> list[list]:
         """`items` in runs scored at once: a (questions × entries) table per signal must stay small
