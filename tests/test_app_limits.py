@@ -145,7 +145,7 @@ def test_one_client_cannot_fill_the_queue(retriever):
     embedder = retriever.embedder
     embedder.embed_queries(["warm up"])
     try:
-        with embedder._lock:  # hold the model, as a long answer would: requests wait in the queue
+        with embedder.encoder.lock:  # hold the model, as a long answer would: requests wait in the queue
             first = [ask(clients[0], url, f"{QUESTION} {n}") for n in range(5)]
             second = [ask(clients[1], url, f"{QUESTION} b{n}") for n in range(3)]
             third = ask(clients[2], url, f"{QUESTION} c")
