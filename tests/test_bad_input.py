@@ -105,7 +105,7 @@ def test_a_pasted_message_is_read_by_the_question_at_its_end(retriever):
     question = PASTED_CONTEXT + "Anyway, my question: is the Windows swap file encrypted on the OS disk?"
     assert len(PASTED_CONTEXT) > 2000
     answer = retriever.answer(question)
-    assert answer.found and answer.best.entry_id == SWAP
+    assert answer.outcome != "not found" and answer.hits[0].entry_id == SWAP
     assert answer.note.startswith("Your question is long: only its last question (")
     assert answer.note in answer.markdown.replace("\\", "")
     # What is searched is the asking sentence with as much of the context before it as fits.
@@ -117,7 +117,7 @@ def test_a_100000_character_question_keeps_its_last_question(retriever):
     question = "How do I pay for it? " * 2000 + "Is the Windows swap file encrypted on the OS disk?"
     assert len(question) > 40_000
     answer = retriever.answer(question)
-    assert answer.found and answer.best.entry_id == SWAP and "only its last question" in answer.note
+    assert answer.outcome != "not found" and answer.hits[0].entry_id == SWAP and "only its last question" in answer.note
 
 
 def test_a_100000_character_word_is_cut_with_a_note(retriever):
@@ -169,7 +169,7 @@ def test_a_follow_up_to_a_huge_question_keeps_its_own_words(retriever):
     plain = retriever.answer("and for Intel?", history=["Can I do attestation for AMD confidential VMs?"])
     huge = "Can I do attestation for AMD confidential VMs? " * 2500
     answer = retriever.answer("and for Intel?", history=[huge])
-    assert answer.found and answer.best.entry_id == plain.best.entry_id
+    assert answer.hits and answer.hits[0].entry_id == plain.best.entry_id
     joined = resolve_follow_up("and for Intel?", [huge]).context_query
     assert joined.endswith(" and for Intel?") and len(joined) < MAX_QUERY_CHARS
 

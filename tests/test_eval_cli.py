@@ -13,10 +13,11 @@ EVAL = DATA / "eval"
 
 @pytest.fixture(autouse=True)
 def fixed_confidence(monkeypatch):
-    """A fixed confidence model (0.5 at a fused score of 0.4) answering from 0.3, so that these tests
+    """A fixed confidence model (0.5 at a fused score of 0.4) answering from 0.2, so that these tests
     do not move when the shipped model is refitted; set the way a user would, in the environment."""
     monkeypatch.setenv("FAQ_ASSISTANT_CONFIDENCE_MODEL", str(DATA / "confidence.json"))
-    monkeypatch.setenv("FAQ_ASSISTANT_MIN_CONFIDENCE", "0.3")
+    monkeypatch.setenv("FAQ_ASSISTANT_MIN_CONFIDENCE", "0.2")
+    monkeypatch.setenv("FAQ_ASSISTANT_HEDGE_CONFIDENCE", "0.1")
 
 
 def test_eval_json_and_out_files(small_corpus, tmp_path, capsys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,16 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [[stemmed[w] for w in row] for row in words]
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """A query's words against one document: how many content words it has (stemmed, stopwords
+    out), and the IDF-weighted shares of them the document and the corpus hold (1.0 for none)."""
+
+    words: int
+    in_document: float
+    in_corpus: float
+
+
 class LexicalIndex:
     """BM25 over one document per FAQ entry, in entry order."""
 
@@ -78,18 +89,14 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
 
-    def coverage(self, query: str, document: int) -> tuple[float, float]:
-        """How much of the query's words, weighted by how rare each is in the corpus (IDF), the
-        document holds, and the corpus holds at all. A word the corpus never uses weighs the most:
-        "H100" in a question to an FAQ that never names it is the question's point, not noise.
-
-        Returns:
-            (share in the document, share in the corpus), each in [0, 1]; (1, 1) for a query without
-            a content word.
-        """
+    def overlap(self, query: str, document: int) -> Overlap:
+        """How many content words the query has, and how much of them, weighted by how rare each is in
+        the corpus (IDF), the document holds, and the corpus holds at all. A word the corpus never
+        uses weighs the most: "H100" in a question to an FAQ that never names it is the question's
+        point, not noise."""
         words = list(dict.fromkeys(tokenize([query])[0]))
         if not words:
-            return 1.0, 1.0
+            return Overlap(0, 1.0, 1.0)
         vocabulary, matrix = self._bm25.vocab_dict, self._bm25.scores
         documents, indptr, indices = self.size, matrix["indptr"], matrix["indices"]
         total = in_document = in_corpus = 0.0
@@ -102,7 +109,7 @@ class LexicalIndex:
                 in_corpus += weight
                 holders = indices[indptr[column] : indptr[column + 1]]  # the documents holding the word
                 in_document += weight if (holders == document).any() else 0.0
-        return in_document / total, in_corpus / total
+        return Overlap(len(words), in_document / total, in_corpus / total)
 
     def scores(self, queries: list[str], saturation: float = 5.0) -> np.ndarray:
         """BM25 scores squashed by s / (s + saturation): shape (len(queries), documents), in [0, 1)."""

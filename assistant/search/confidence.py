@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import AssistantError
 from .scoring import SIGNALS, Scores
 
-FEATURES = ("score", "margin", *SIGNALS, "coverage", "known")
+FEATURES = ("score", "margin", *SIGNALS, "coverage", "known", "words")
 
 
 def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: str, lexical) -> dict[str, float]:
@@ -42,7 +42,8 @@ def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: st
     best = float(fused[top])
     out = {"score": best, "margin": best - float(rivals.max()) if len(rivals) else best}
     out.update({name: float(scores.signals[name][row, top]) for name in SIGNALS})
-    out["coverage"], out["known"] = lexical.coverage(query, top)
+    overlap = lexical.overlap(query, top)
+    out.update(coverage=overlap.in_document, known=overlap.in_corpus, words=float(min(overlap.words, 12)))
     # A signal left out of a candidate search is -inf: it counts as no evidence at all.
     return {name: value if math.isfinite(value) else 0.0 for name, value in out.items()}
 

@@ -84,10 +84,12 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
 
 
 def expand(question: str, acronyms: dict[str, str]) -> str:
-    """`question` with the long form of each defined acronym it uses appended, once each.
+    """`question` with, once each, the long form of each defined acronym it uses, and the acronym of
+    each long form it spells out: the FAQ may say either, the user the other.
 
-    "change from PMK to CMK" -> "change from PMK to CMK (Platform-managed key)". A token that is
-    also a common English word counts only when written in capitals: "who" is not "WHO".
+    "change from PMK to CMK" -> "change from PMK to CMK (Platform-managed key)"; "what is secure
+    encrypted virtualization with secure nested paging" -> "... (SEV-SNP)". A token that is also a
+    common English word counts only when written in capitals: "who" is not "WHO".
     """
     if not acronyms:
         return question
@@ -101,4 +103,25 @@ def expand(question: str, acronyms: dict[str, str]) -> str:
         key = key if key in acronyms else key[:-1] if key.endswith("s") and key[:-1] in acronyms else None
         if key and acronyms[key].lower() not in lowered and acronyms[key] not in additions:
             additions.append(acronyms[key])
+    words = _content_words(question)
+    present = set(words)
+    for acronym, long_form in acronyms.items():
+        spelled = _content_words(long_form)
+        if (len(spelled) >= 2 and spelled[0] in present and acronym not in lowered
+                and _contains(words, spelled) and acronym.upper() not in additions):
+            additions.append(acronym.upper())
     return f"{question} ({'; '.join(additions)})" if additions else question
+
+
+def _content_words(text: str) -> list[str]:
+    """Lower-case words without the small words a long form may skip ("Secure Nested Paging" in "with
+    secure nested paging")."""
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _SMALL_WORDS]
+
+
+_SMALL_WORDS = frozenset("a an the of for and with in on to by or".split())
+
+
+def _contains(words: list[str], run: list[str]) -> bool:
+    """True when `run` appears in `words` as consecutive words."""
+    return any(words[i : i + len(run)] == run for i in range(len(words) - len(run) + 1))
