@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# In CI the property tests run the same examples every time (a failure there is reproducible, not
+# luck); locally they explore new ones and keep what fails in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") or os.environ.get("FAQ_ASSISTANT_REQUIRE_BROWSER"):
+    hypothesis_settings.load_profile("ci")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -220,3 +220,10 @@ def test_a_question_and_answer_marked_q_and_a():
     for text in ("Q: x y?\nA: z\n", "Q: x y?\n\nA: z\n\nQ: v w?\nA: u\n"):
         found = find_entries(read_text(text))
         assert [(f.question, f.section.line, render_blocks(f.blocks).text) for f in found][:1] == [("x y?", 1, "z")]
+
+
+def test_a_plain_text_answer_that_repeats_a_title_s_words_is_not_a_table_of_contents(tmp_path):
+    # Found by hypothesis: "Aa." shares every word of "Aa aa?"'s neighbours' titles but lists none.
+    faq = tmp_path / "faq.txt"
+    faq.write_text("Title of the page\nAa aa?\nAb aa.\nAa aa aa.\nAa aa aa?\nAa.\nAb aa?\nAa.\n")
+    assert [e.question for e in load_corpus(faq).entries] == ["Aa aa?", "Aa aa aa?", "Ab aa?"]

@@ -9,7 +9,8 @@ way a person skims an FAQ:
 - Among the sub-sections of one parent, as soon as one asks a question, each of them is an entry:
   statement titles at the same level as questions are FAQ entries too ("I found a bug",
   "Uninstalling fish"). Each, unless it groups questions itself (a category such as "General"), or
-  its body only lists links to other sections (a table of contents).
+  its body only lists links to other sections, or their titles as written (a table of contents): a
+  sentence such as "It beeps." lists no section "It beeps?", it only shares its words.
 - Where no sibling asks, a section is still an entry when it stands at a level where questions
   stand elsewhere in the document; otherwise it is a group when entries lie below it, and outside
   the FAQ when not (an introduction, a licence, man-page NAME/SYNOPSIS sections).
@@ -27,6 +28,7 @@ from .document import CODE, Block, Close, Document, Open, Section, Text, plain, 
 
 # A "?" that ends a clause: before a space, a closing quote or bracket, or the end.
 _ASKS = re.compile(r"\?+(?=[\s\"'”’)\]*_`]|$)")
+_CLOSING = " \t\"'”’)]*_`"  # what may follow a title's last mark: closing quotes, brackets, emphasis
 # Interrogatives that open a question even when the title drops its "?" ("How to uninstall").
 # General English, not drawn from any FAQ.
 _INTERROGATIVES = frozenset("how what why when where who whom whose which".split())
@@ -93,13 +95,18 @@ def is_table_of_contents(section: Section, titles: set[str]) -> bool:
     items = [b for b in section.blocks if not b.is_empty()]
     if section.children or len(items) < 2:
         return False
-    own = _normal(section.title_text)
-    listed = sum(1 for b in items if _link_only(b) or ((t := _normal(plain(b.inlines))) in titles and t != own))
+    own = _listed(section.title_text)
+    listed = sum(1 for b in items if _link_only(b) or ((t := _listed(plain(b.inlines))) in titles and t != own))
     return listed >= 0.8 * len(items)
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def _listed(text: str) -> str:
+    """A title as a table of contents writes it: its words, and the mark that ends it ("?", "!", ".").
+
+    The mark counts because a short answer may share every word of another section's title: the
+    sentence "It beeps." does not list the question "It beeps?"."""
+    end = text.rstrip(_CLOSING)[-1:]
+    return " ".join(re.findall(r"\w+", text.lower())) + (end if end in (".", "?", "!") else "")
 
 
 class _Chooser:
@@ -108,7 +115,7 @@ class _Chooser:
     def __init__(self, document: Document) -> None:
         sections = [s for s in list(document.root.walk())[1:] if not s.hidden]
         self.question_levels = {s.level for s in sections if asks(s)}
-        self.titles = {_normal(s.title_text) for s in sections}
+        self.titles = {_listed(s.title_text) for s in sections}
         self.found: list[FoundEntry] = []
         self._asks_below: dict[int, bool] = {}
 
