@@ -1,8 +1,11 @@
 """Confidence: the estimated probability that the top entry answers the question.
 
-A logistic model over a handful of features of one question's scores: the fused score of the top
-entry, its margin over the best entry of another question, and the five signals it was fused
-from. The coefficients are JSON (`confidence.json` beside this module) and were fitted by
+A logistic model over features of one question's scores, mapped through an isotonic calibration.
+`features` offers the fused score of the top entry, its margin over the best entry of another
+question, the five signals it was fused from, and how much of the question's words (by IDF) the
+entry and the corpus hold; a model uses those its JSON names. The shipped one uses the score and
+the margin only: the others did not carry over from one FAQ to another when measured (README, "How
+an answer is chosen"). The coefficients are JSON (`confidence.json` beside this module) and were fitted by
 `python -m benchmarks.calibrate` on labelled question sets of several FAQs other than the one
 being answered (the file says which), so that "0.8" means right about 80% of the time across
 FAQs, not on one.

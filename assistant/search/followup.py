@@ -100,9 +100,10 @@ def swaps(question: str, context: str) -> list[str]:
     gives "Can I do attestation for Intel VMs?", "Can I do Intel for AMD VMs?", ... (the Retriever
     keeps the reading the FAQ matches best). Empty when the follow-up leans on a pronoun ("do they
     cost more?" asks something new about the same thing), names nothing new, or more than three
-    new words.
+    new words, or the earlier question is longer than a question (a pasted message: it has no one
+    thing to swap, and would give a rewrite per word).
     """
-    if _BACK_REFERENCE.search(question):
+    if _BACK_REFERENCE.search(question) or len(context) > MAX_CONTEXT_CHARS:
         return []
     known = {w.lower() for w in _WORD.findall(context)}
     spans = [m for m in _WORD.finditer(question)

@@ -40,13 +40,19 @@ def clean_query(query: str) -> str:
     return text
 
 
+# A question of fewer words than this leans on what precedes it ("And for Linux?"); a general
+# reading of English, not fitted to any question set.
+STANDALONE_WORDS = 8
+
+
 def read_question(text: str, max_tokens: int, count_tokens) -> tuple[str, str | None]:
     """What of a cleaned question is searched, and a note for the user when it is not all of it.
 
     A question the model can read whole is read whole. A longer one (a message pasted with its
     context) is read by its asking part: its last sentence with a question mark (else its last
-    sentence), with as many sentences before it as fit; a single sentence too long to fit keeps its
-    end.
+    sentence), with the sentences just before it when it is too short to stand alone ("Why?"); the
+    rest of the context would only dilute what is asked. A single sentence too long to fit keeps
+    its end.
 
     Args:
         text: the cleaned question (`clean_query`).
@@ -66,7 +72,9 @@ def read_question(text: str, max_tokens: int, count_tokens) -> tuple[str, str | 
     asks = [i for i, sentence in enumerate(sentences) if "?" in sentence]
     last = asks[-1] if asks else len(sentences) - 1
     start = last
-    while start > 0 and fits(" ".join(sentences[start - 1 : last + 1])):
+    while start > 0 and _words(sentences[start : last + 1]) < STANDALONE_WORDS:
+        if not fits(" ".join(sentences[start - 1 : last + 1])):
+            break
         start -= 1
     read = " ".join(sentences[start : last + 1])
     if not fits(read):  # one sentence longer than the model reads: its end asks
@@ -78,6 +86,10 @@ def read_question(text: str, max_tokens: int, count_tokens) -> tuple[str, str | 
         read = " ".join(words[-low:])[-MAX_QUERY_CHARS:]
     part = "question" if asks else "sentences"
     return read, f"Your question is long: only its last {part} ({len(read):,} characters) was read."
+
+
+def _words(sentences: list[str]) -> int:
+    return sum(len(sentence.split()) for sentence in sentences)
 
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
