@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import AssistantError
+from .batching import MAX_BATCH_SIZE
 from .feedback import check_log
 from .guard import Guard
 from .layout import build_app
@@ -74,7 +75,7 @@ def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queu
     """Start `app` in the background on host:port, behind the `Guard`, and return its URL.
 
     Args:
-        queue_size: requests that may wait at once (besides the one being answered); more get "queue full".
+        queue_size: requests that may wait at once (besides those being answered); more get "queue full".
         queue_per_client: requests one client address may hold in the queue; more get a 429.
 
     Raises:
@@ -88,7 +89,9 @@ def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queu
     if os.environ.get("GRADIO_ALLOWED_PATHS"):
         raise AssistantError("GRADIO_ALLOWED_PATHS is set, which would let Gradio serve those files; the app "
                              "serves none: unset it")
-    app.queue(max_size=queue_size, default_concurrency_limit=1)
+    # As many requests run at once as one batch answers: the layout's `AnswerBatcher` answers
+    # questions asked together in one batch, which it can only do when they reach it together.
+    app.queue(max_size=queue_size, default_concurrency_limit=MAX_BATCH_SIZE)
     guard = Middleware(Guard, queued=_queued_clients(app), per_client=queue_per_client)
     try:
         app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, show_error=False,
