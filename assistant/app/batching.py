@@ -56,6 +56,12 @@ class AnswerBatcher:
         self._waiting: list[_Request] = []
         self._busy = False  # a caller is answering a batch; the waiting ones wait for it
 
+    @property
+    def waiting(self) -> int:
+        """Questions waiting for a batch (not counting the batch being answered)."""
+        with self._lock:
+            return len(self._waiting)
+
     def answer(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
         """`Retriever.answer(question, history, k)`, answered in a batch with whatever else was asked
         meanwhile.
