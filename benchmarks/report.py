@@ -47,6 +47,18 @@ def _summary(r: dict) -> list[str]:
         ("repeated question (cached), p50", f"{cache['cached_search']['ratio']:.3f}×", "—", True,
          f"{cache['cached_search']['p50_ms']:.2f} ms; hit rate {cache['hit_rate']:.0%}"),
     ]
+    load = r.get("load")
+    if load and "ratio" in load:
+        ok = load["ratio"] <= 6 and not load["errors"] and not load["mismatches"]
+        rows.append((f"chat app, {load['conversations']} conversations at once: p95 ÷ lone request p50",
+                     f"{load['ratio']:.2f}×", "≤ 6×", ok,
+                     f"{load['p95_ms']} ms vs {load['lone_p50_ms']} ms; {load['answers_per_s']} answers/s; "
+                     f"{load['errors']} errors, {load['mismatches']} answers not the session's own"))
+        floor = load.get("floor")
+        if floor:
+            rows.append(("the same against a no-op `/ask` (Gradio + gradio_client alone)", f"{floor['ratio']:.2f}×",
+                         "—", True, f"{floor['p95_ms']} ms vs {floor['lone_p50_ms']} ms; "
+                                    f"{floor['answers_per_s']} answers/s"))
     lines = [_row("Figure", "Ratio to the bare limit", "Target", "", "Absolute"), _row(*["---"] * 5)]
     lines += [_row(name, ratio, target, _mark(ok) if target != "—" else "", absolute)
               for name, ratio, target, ok, absolute in rows]
@@ -159,16 +171,30 @@ def _load(r: dict) -> list[str]:
     load = r.get("load")
     if not load:
         return []
-    return [
+    lines = [
         "## The chat app under load",
         "",
         f"`python -m benchmarks.load`: {load['conversations']} conversations at once through `gradio_client` on "
-        "loopback, each a distinct in-scope question then a follow-up sent with `history`; every answer compared "
-        "with `Retriever.answer` computed one at a time. Latency is the client's: queueing in the app included "
-        "(Gradio runs `/ask` one request at a time; the model uses both cores for each).",
+        "loopback (the app in a process of its own, the clients in another, on the same cores), each a distinct "
+        "in-scope question then a follow-up sent with `history`; every answer compared with `Retriever.answer` "
+        "computed one at a time. Latency is the client's, queueing included. Questions that arrive together are "
+        "answered in one batch (`assistant/app/batching.py`, up to 32; the queue runs that many requests at once). "
+        f"The yardstick: {load.get('lone_conversations', 0)} other conversations held one at a time against the "
+        "same app, half before the load run and half after.",
         "",
         load["markdown"],
     ]
+    floor = load.get("floor")
+    if floor:
+        lines += [
+            "",
+            "**The floor**: the same runs against an app launched the same way whose `/ask` returns at once "
+            f"without answering: p95 {floor['p95_ms']} ms under load, lone p50 {floor['lone_p50_ms']} ms, "
+            f"**{floor['ratio']:.2f}×**, {floor['answers_per_s']} answers/s. This much of the ratio is Gradio's "
+            "queue protocol and `gradio_client` (whose 50 clients share the app's cores), before any question "
+            "is answered.",
+        ]
+    return lines
 
 
 def _mmap(m: dict) -> list[str]:

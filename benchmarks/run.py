@@ -2,7 +2,8 @@
 
 Runs on the default FAQ (index/ and corpus/, built first when missing or stale): per-question
 latency and the query cache, batch and build throughput, cold start (the app's first answer
-included), the app under 50 concurrent conversations; then the scale benchmark at
+included), the app under 50 concurrent conversations (p95 ÷ a lone request's p50, answers/s,
+and the same against a no-op app); then the scale benchmark at
 10,000 and 100,000 passages. The 1,000,000-passage figures take longer than this run may (on 2
 cores the HNSW build alone is several minutes): they come from `python -m benchmarks.scale --size
 1000000`, whose saved output is included and labelled as a separate run.
