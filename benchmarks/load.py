@@ -163,6 +163,9 @@ def converse(url: str, conversation: Conversation, ready: threading.Barrier | No
     client = None
     try:
         try:
+            # Plain HTTP on loopback: nothing to verify. With verification on, httpx loads the CA bundle
+            # for each of a question's two requests, which cost the 50 clients (on the app's cores)
+            # several times the app's own CPU.
             client = Client(url, verbose=False, download_files=False, ssl_verify=False)
         finally:
             if ready is not None:  # also after a failed connect: the others are waiting for this one
@@ -253,7 +256,7 @@ def serve_in_subprocess(port: int, feedback_log: Path, log: Path, index: str | N
     if no_op:
         command = [sys.executable, "-c", NO_OP_APP, str(port)]
     with open(log, "w") as errors:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)
     reader.start()
