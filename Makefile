@@ -31,8 +31,10 @@ test: index
 test-fast: index
 	$(PY) -m pytest -m "not slow and not browser" -q
 
+# Every benchmark in one run -> benchmarks/RESULTS.md; `make bench ONLY="coldstart load"` runs just those
+# steps (in one run too) -> benchmarks/out/RESULTS-only.md.
 bench: index
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(if $(ONLY),--only $(ONLY))
 
 # The README's evaluation figures: the default configuration beside the plain dense baseline.
 # StackFAQ's index is built under .cache/index/ on first use (a few minutes), never in index/.

@@ -139,7 +139,8 @@ def test_gradio_allowed_paths_in_the_environment_is_refused(retriever, monkeypat
 
 def test_one_client_cannot_fill_the_queue(retriever):
     app = build_app(retriever, retriever.settings)
-    url = launch(app, "127.0.0.1", free_port(), queue_size=3, queue_per_client=2)
+    # One request answered at a time (the app runs a batch's worth at once), so that the others wait.
+    url = launch(app, "127.0.0.1", free_port(), queue_size=3, queue_per_client=2, concurrency=1)
     clients = [httpx.Client(timeout=120, transport=httpx.HTTPTransport(local_address=f"127.0.0.{n}"))
                for n in (1, 2, 3)]
     embedder = retriever.embedder

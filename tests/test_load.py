@@ -33,11 +33,11 @@ def test_fifty_concurrent_conversations_each_get_their_own_answers(served, retri
     url = served.url
     convs = conversations()
     expected = [expected_answers(retriever, c) for c in convs]
-    # Every expected answer differs from every other (the follow-ups name their own first question
-    # as context), so an answer delivered to the wrong conversation cannot go unnoticed.
+    # Every expected answer differs from every other (each names its own question, the follow-ups their
+    # own first question as context), so an answer delivered to the wrong conversation cannot go
+    # unnoticed, whether the FAQ answers it confidently, hedges or has no answer.
     assert len(convs) == CONVERSATIONS == 50
     assert all(e[1]["context"] == c.turns[0] for c, e in zip(convs, expected))
-    assert all(e[0]["found"] for e in expected)
     assert len({json.dumps(a, sort_keys=True) for e in expected for a in e}) == 2 * CONVERSATIONS
 
     result = run_load(url, convs)

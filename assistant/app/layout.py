@@ -18,6 +18,7 @@ import gradio as gr
 from ..config import Settings
 from ..errors import AssistantError
 from ..render import escape
+from .batching import AnswerBatcher
 from .chat import MAX_HISTORY, Chat, received_text
 
 if TYPE_CHECKING:
@@ -64,10 +65,11 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     browsable = questions[:MAX_BROWSE]
     browse_label = (f"Browse all {len(questions)} questions" if len(questions) <= MAX_BROWSE else
                     f"Browse the first {MAX_BROWSE:,} of {len(questions):,} questions (ask to find the others)")
+    answers = AnswerBatcher(retriever)  # questions asked at once, by any sessions, are answered in one batch
 
     def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
         passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
-        chat.ask(retriever, question, passages, bool(show_scores))
+        chat.ask(answers, question, passages, bool(show_scores))
         return chat
 
     def on_submit(question: str, chat: Chat, passages, show_scores):
@@ -114,7 +116,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         if isinstance(question, str):
             question = received_text(question)
         try:
-            return retriever.answer(question, history=history, k=k).to_dict()
+            return answers.answer(question, history=history, k=k).to_dict()
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception:

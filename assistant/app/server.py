@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import AssistantError
+from .batching import MAX_BATCH_SIZE
 from .feedback import check_log
 from .guard import Guard
 from .layout import build_app
@@ -70,12 +71,13 @@ def _queued_clients(app: gr.Blocks):
 
 
 def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queue_size,
-           queue_per_client: int = Settings.queue_per_client) -> str:
+           queue_per_client: int = Settings.queue_per_client, concurrency: int = MAX_BATCH_SIZE) -> str:
     """Start `app` in the background on host:port, behind the `Guard`, and return its URL.
 
     Args:
-        queue_size: requests that may wait at once (besides the one being answered); more get "queue full".
+        queue_size: requests that may wait at once (besides those being answered); more get "queue full".
         queue_per_client: requests one client address may hold in the queue; more get a 429.
+        concurrency: requests of one event that run at once (the rest wait in the queue).
 
     Raises:
         AssistantError: the address cannot be used (port taken, unknown host), or an environment
@@ -88,7 +90,9 @@ def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queu
     if os.environ.get("GRADIO_ALLOWED_PATHS"):
         raise AssistantError("GRADIO_ALLOWED_PATHS is set, which would let Gradio serve those files; the app "
                              "serves none: unset it")
-    app.queue(max_size=queue_size, default_concurrency_limit=1)
+    # By default as many requests run at once as one batch answers: the layout's `AnswerBatcher`
+    # answers questions asked together in one batch, which it can only do when they reach it together.
+    app.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     guard = Middleware(Guard, queued=_queued_clients(app), per_client=queue_per_client)
     try:
         app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, show_error=False,
