@@ -77,9 +77,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     # The app answers up to 32 requests at once (batched: app/batching.py); the rest wait in a queue
-    # of at most `queue_size`, of
-    # which one client address may hold `queue_per_client` (enough for 50 users behind one address;
-    # a burst of 300 from one client no longer makes everyone wait behind it).
+    # of at most `queue_size`, of which one client address may hold `queue_per_client` (enough for 50
+    # users behind one address; a burst of 300 from one client no longer makes everyone wait).
     queue_size: int = 256
     queue_per_client: int = 64
 
