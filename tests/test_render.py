@@ -59,7 +59,8 @@ def test_found_answer_quotes_the_faq_with_marker_and_sources():
 def test_more_passages_and_scores_on_request():
     reply = render_answer(Answer("swap?", True, [SWAP, PRICE], confidence=0.87), passages=2, show_scores=True)
     assert "**Also in the FAQ**\n\n**How much does it cost?** <sup>[2]</sup>\n\nIt is free." in reply.markdown
-    assert "<sup>[2]</sup> How much does it cost? · score 0.31\n\n<details><summary>faq.txt, lines 50–51" in reply.markdown
+    assert ("<sup>[2]</sup> How much does it cost? · score 0.31\n\n<details><summary>faq.txt, lines 50–51"
+            in reply.markdown)
     assert reply.markdown.endswith("Confidence that this answers the question: 87%")
     assert "faq.txt:41-43 · score 0.53" in reply.markdown
 
