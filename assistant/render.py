@@ -189,7 +189,7 @@ def _inline(text: str, start: int, end: int, spans, marks) -> str:
         link = next((m for m in inline if m.kind == LINK and m.start <= a and b <= m.end), None)
         url = safe_url(link.target) if link else None
         if url:
-            shown = f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+            shown = _link(url, shown)
         if piece.strip() and any(s <= a and b <= e for s, e in spans):
             shown = f"<mark>{shown}</mark>"
         out.append(shown)
@@ -197,6 +197,7 @@ def _inline(text: str, start: int, end: int, spans, marks) -> str:
 
 
 def _link(url: str, label: str) -> str:
+    """A link to a web address (checked by `safe_url`) that opens in a new tab, without an opener."""
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{label}</a>'
 
 

@@ -2,7 +2,9 @@
 
 Layout and wiring only: a `Chat` (chat.py) holds each browser session's conversation, render.py
 turns answers into messages, feedback.py writes votes. The model and index are loaded once, before
-the app is built; every request reuses them.
+the app is built; every request reuses them. What only the browser can do (land on the start of each
+answer, copy clean text, name messages in plain text) is in page.js, with page.css and the theme
+given to Gradio at launch (`page_options`).
 
 Gradio is imported at the top: this module is only imported to serve the app, and Gradio reads the
 event handlers' type hints (gr.SelectData, gr.LikeData) from this module's globals.
