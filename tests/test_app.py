@@ -23,6 +23,7 @@ from chat_page import ChatPage
 from assistant import AssistantError
 from assistant.app.layout import example_questions
 from assistant.app.server import check_address, is_loopback
+from assistant.search.query import MAX_INPUT_CHARS
 from benchmarks.load import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +143,6 @@ def test_the_page_has_one_settings_control_system_fonts_and_takes_long_questions
     import gradio as gr
 
     from assistant.app.layout import build_app, page_options
-    from assistant.search.query import MAX_INPUT_CHARS
 
     app = build_app(retriever)
     blocks = list(app.blocks.values())
@@ -287,5 +287,8 @@ def test_copy_gives_clean_text_and_messages_are_named_in_plain_text(browser, ser
         assert not re.search(r"<\w|\*\*|\\[\\*_.]|\[1\]", copied), copied  # no tags, Markdown or escapes
         label = reply.get_attribute("aria-label")
         assert "Yes, but only if the pagefile.sys" in label and "<" not in label and "**" not in label
+
+        tab.page.fill("#question textarea", "x" * MAX_INPUT_CHARS)  # a paste that reaches the box's limit
+        assert "limit of 20,000 characters" in tab.page.locator("#question-too-long").inner_text()
     finally:
         tab.close()
