@@ -214,6 +214,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Examples(argparse.HelpFormatter):
+    """Help with the description wrapped as usual and the examples (the epilog) kept line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Answer questions from an FAQ, with citations (no LLM, no network)."
@@ -221,13 +230,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"faq-assistant {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    build = commands.add_parser("build", help="build or refresh the index from the corpus")
+    build = commands.add_parser(
+        "build", help="build or refresh the index from the corpus", formatter_class=_Examples,
+        description="Index the FAQ files of the corpus (one folder or one file) for questions. Only texts that "
+                    "changed are embedded again; an index that is up to date is left alone.",
+        epilog="examples:\n  assistant build\n  assistant build --corpus docs/faq.md --index faq-index",
+    )
     _index_options(build)
     build.add_argument("--index-type", choices=["auto", "flat", "hnsw"], help="FAISS index type (default: auto)")
     build.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     build.set_defaults(run=cmd_build)
 
-    ask = commands.add_parser("ask", help="answer one question (builds the index when needed)")
+    ask = commands.add_parser(
+        "ask", help="answer one question (builds the index when needed)", formatter_class=_Examples,
+        description="Answer a question with the FAQ's own words and where they stand. A question the FAQ may "
+                    "not answer is marked \"Not sure\"; one it does not answer gets the closest questions.",
+        epilog='examples:\n  assistant ask "is the swap file encrypted?"\n'
+               '  assistant ask "and for Intel?" --history "Can I do attestation for AMD confidential VMs?"\n'
+               '  assistant ask "vtpm secrets" --json -k 3',
+    )
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=None, help="number of hits to keep (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
@@ -238,7 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     _confidence_option(ask)
     ask.set_defaults(run=cmd_ask)
 
-    questions = commands.add_parser("questions", help="list every question in the FAQ")
+    questions = commands.add_parser(
+        "questions", help="list every question in the FAQ", formatter_class=_Examples,
+        description="List every question of the FAQ, with the file and line it stands on.",
+        epilog="examples:\n  assistant questions\n  assistant questions --json | head",
+    )
     questions.add_argument("--json", action="store_true", help="JSON lines")
     _index_options(questions)
     questions.set_defaults(run=cmd_questions)
@@ -266,7 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     _confidence_option(evaluate)
     evaluate.set_defaults(run=cmd_eval)
 
-    serve = commands.add_parser("serve", help="serve the chat app (builds the index when needed)")
+    serve = commands.add_parser(
+        "serve", help="serve the chat app (builds the index when needed)", formatter_class=_Examples,
+        description="Serve the chat app in the browser, on this machine only unless --host says otherwise.",
+        epilog="examples:\n  assistant serve\n  assistant serve --port 8080 --feedback-log logs/votes.jsonl",
+    )
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or $FAQ_ASSISTANT_HOST)")
     serve.add_argument("--port", type=int, help="port (default: 7860, or $FAQ_ASSISTANT_PORT)")
     serve.add_argument("--feedback-log", help="JSONL file that votes are appended to (default: feedback.jsonl)")

@@ -7,8 +7,10 @@ Gradio: the UI only puts `Reply.markdown` in a chat bubble and `Reply.options` u
 Gradio's Chatbot renders a message as Markdown (marked), then sanitises the HTML (DOMPurify). Every
 piece of FAQ or user text here goes through `escape_markdown`, which backslash-escapes Markdown and
 HTML syntax, so it reaches the page as text; the only markup in a reply is the few tags written
-below (`mark`, `sup`, `a`). Sanitising stays on as a second line of defence, and the UI turns LaTeX
-off: the Chatbot would otherwise re-insert text between `$$` after escaping.
+below (`mark`, `sup`, `a`, `code`, `details`, `summary`) and the Markdown of the answer's own
+structure (paragraphs, list items, fenced code, a quote for a hedged answer). Sanitising stays on as a
+second line of defence, and the UI turns LaTeX off: the Chatbot would otherwise re-insert text between
+`$$` after escaping.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .answer import HEDGED, NOT_FOUND, Answer
+from .ingest.entry import CODE, CODEBLOCK, LINK, Entry, Mark
 from .search.hit import Hit
 
 # What the user typed is shown up to this length (the retriever reads no more than this either).
 MAX_SHOWN_QUESTION = 2000
 ERROR_MESSAGE = "Sorry, something went wrong while answering that. Please try again."
+# A hedged answer is marked with this word at a glance, in the chat and in a terminal.
+NOT_SURE = "Not sure"
 
 
 @dataclass(frozen=True)
@@ -71,43 +76,168 @@ def render_question(question: str) -> str:
 def highlight(passage: str, spans: Sequence[tuple[int, int]]) -> str:
     """`passage` as text, with the character `spans` wrapped in <mark>, one mark per line so that
     no tag crosses a paragraph."""
-    pieces: list[tuple[str, bool]] = []
+    return answer_markdown(passage, spans, whole=True)
+
+
+# A list item of an answer: as the readers write them, one a line with the source's marker.
+_LIST_ITEM = re.compile(r"[ \t]*([-*+•]|\d{1,9}[.)])[ \t]+(?=\S)")
+
+
+def passage_marks(entry: Entry | None, text: str) -> tuple[Mark, ...]:
+    """The links and code of `entry` that lie in `text` (a passage of its answer), offsets in `text`."""
+    if entry is None or not entry.marks:
+        return ()
+    start = entry.answer.find(text)
+    if start < 0:
+        return ()
+    end = start + len(text)
+    return tuple(Mark(m.start - start, m.end - start, m.kind, m.target)
+                 for m in entry.marks if start <= m.start and m.end <= end)
+
+
+def answer_markdown(text: str, spans: Sequence[tuple[int, int]] = (), marks: Sequence[Mark] = (),
+                    whole: bool = False) -> str:
+    """An answer (or a passage of one) as Markdown that shows it as the source meant it.
+
+    Paragraphs stay paragraphs, list items a list, code blocks fenced code; links (http(s) only)
+    and inline code come from `marks`. The sentences in `spans` are wrapped in <mark>, one mark per
+    line, so no tag crosses a paragraph. All text is escaped.
+
+    Args:
+        text: the FAQ's own words.
+        spans: (start, end) character spans to highlight.
+        marks: links and code in `text`, by character offsets (`passage_marks`).
+        whole: highlight `spans` even when they cover the whole text (otherwise a highlight of
+            everything points at nothing, and none is shown).
+
+    Returns:
+        Markdown with a little HTML (`mark`, `a`, `code`).
+    """
+    if not whole and _covers(text, spans):
+        spans = ()
+    parts: list[str] = []
     position = 0
-    for start, end in sorted(spans):
-        start, end = max(start, position), min(end, len(passage))
-        if start >= end:
+    for block in sorted((m for m in marks if m.kind == CODEBLOCK), key=lambda m: m.start):
+        if block.start < position or block.end > len(text):
             continue
-        pieces += [(passage[position:start], False), (passage[start:end], True)]
-        position = end
-    pieces.append((passage[position:], False))
+        parts += [_prose(text, position, block.start, spans, marks), fenced(text[block.start : block.end])]
+        position = block.end
+    parts.append(_prose(text, position, len(text), spans, marks))
+    return "\n\n".join(part for part in parts if part.strip())
 
+
+def _covers(text: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """True when `spans` leave nothing but whitespace of `text` (and there is a span)."""
+    if not spans:
+        return False
+    position, outside = 0, []
+    for start, end in sorted(spans):
+        outside.append(text[position:start])
+        position = max(position, end)
+    outside.append(text[position:])
+    return not "".join(outside).strip()
+
+
+def fenced(code: str) -> str:
+    """`code` as a fenced code block, shown verbatim: the fence is longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{code.strip(chr(10))}\n{fence}"
+
+
+def _prose(text: str, start: int, end: int, spans, marks) -> str:
+    """Lines `start:end` of `text`: blank lines part paragraphs, list items become Markdown items, other
+    line breaks stay line breaks (the Chatbot renders them so)."""
     lines: list[str] = []
-    current = ""
-    for piece, marked in pieces:
-        for number, part in enumerate(piece.split("\n")):
-            if number:
-                lines.append(current)
-                current = ""
-            if not current:  # indentation at the start of a line would make a code block
-                part = part.lstrip()
-            if part:
-                current += f"<mark>{escape_markdown(part)}</mark>" if marked else escape_markdown(part)
-    lines.append(current)
-    return "\n".join(lines)
+    was_item = False
+    offset = start
+    for line in text[start:end].split("\n"):
+        line_start, offset = offset, offset + len(line) + 1
+        if not line.strip():
+            if lines and lines[-1]:
+                lines.append("")
+            was_item = False
+            continue
+        item = _LIST_ITEM.match(line)
+        content_start = line_start + (item.end() if item else len(line) - len(line.lstrip()))
+        if item and not was_item and lines and lines[-1]:
+            lines.append("")  # a list starts a block of its own
+        elif not item and was_item:
+            lines.append("")
+        marker = ""
+        if item:
+            number = item.group(1)[:-1]
+            marker = f"{number}. " if number.isdigit() else "- "
+        lines.append(marker + _inline(text, content_start, line_start + len(line.rstrip()), spans, marks))
+        was_item = bool(item)
+    return "\n".join(lines).strip("\n")
 
 
-def source_line(hit: Hit, number: int, show_score: bool = False) -> str:
-    """`[n] FAQ question · file:lines · link to the source page`, escaped."""
-    parts = [f"<sup>[{number}]</sup> {escape(hit.question)}", escape(hit.citation)]
+def _inline(text: str, start: int, end: int, spans, marks) -> str:
+    """`text[start:end]` escaped, with links, inline code and highlights as tags."""
+    inline = [m for m in marks if m.kind in (LINK, CODE) and m.start < end and m.end > start]
+    cuts = {start, end} | {c for s, e in spans for c in (s, e)} | {c for m in inline for c in (m.start, m.end)}
+    points = sorted(c for c in cuts if start <= c <= end)
+    out = []
+    for a, b in zip(points, points[1:]):
+        piece = text[a:b]
+        if not piece:
+            continue
+        shown = escape_markdown(piece)
+        if any(m.kind == CODE and m.start <= a and b <= m.end for m in inline):
+            shown = f"<code>{shown}</code>"
+        link = next((m for m in inline if m.kind == LINK and m.start <= a and b <= m.end), None)
+        url = safe_url(link.target) if link else None
+        if url:
+            shown = _link(url, shown)
+        if piece.strip() and any(s <= a and b <= e for s, e in spans):
+            shown = f"<mark>{shown}</mark>"
+        out.append(shown)
+    return "".join(out)
+
+
+def _link(url: str, label: str) -> str:
+    """A link to a web address (checked by `safe_url`) that opens in a new tab, without an opener."""
+    return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+
+
+def source_line(hit: Hit, number: int, show_score: bool = False, entry: Entry | None = None) -> str:
+    """`[n] FAQ question · link to the source page at the entry · file:lines`, escaped.
+
+    Without a web address, the cited lines themselves are shown, folded under `file:lines`: a
+    browser cannot open a local file.
+    """
+    parts = [f"<sup>[{number}]</sup> {escape(hit.question)}"]
     url = safe_url(hit.url)
     if url:
-        label = escape(hit.title or hit.url)
-        parts.append(f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{label}</a>')
+        parts += [_link(url, escape(hit.title or hit.url)), escape(hit.citation)]
     elif hit.title:
         parts.append(escape(hit.title))
     if show_score:
         parts.append(f"score {hit.score:.2f}")
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    if url:
+        return line
+    summary = f"{escape(hit.source)}, line{'s' if hit.end_line != hit.start_line else ''} " + (
+        f"{hit.start_line}" if hit.start_line == hit.end_line else f"{hit.start_line}–{hit.end_line}")
+    if hit.citation:
+        line += f"\n\n<details><summary>{summary}</summary>\n\n{fenced(cited_lines(hit, entry))}\n\n</details>"
+    return line
+
+
+def cited_lines(hit: Hit, entry: Entry | None) -> str:
+    """The hit's text as it stands in its file: one row per source line, numbered (the entry's
+    `line_offsets` say where each line starts); markup as the readers removed it."""
+    if entry is None or not entry.line_offsets or (start := entry.answer.find(hit.text)) < 0:
+        return hit.text
+    end = start + len(hit.text)
+    starts = [(offset, line) for offset, line in entry.line_offsets if start < offset < end]
+    first_line = entry.line_of(start)
+    pieces = []
+    for (a, line), (b, _) in zip([(start, first_line), *starts], [*starts, (end, 0)]):
+        pieces.append((line, entry.answer[a:b].rstrip()))
+    width = len(str(max(line for line, _ in pieces)))
+    return "\n".join(f"{line:>{width}}  {piece}" for line, piece in pieces if piece)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -117,14 +247,18 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) -> Reply:
+def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False,
+                  entries: Mapping[str, Entry] | None = None) -> Reply:
     """What the chat shows for `answer`.
 
     Args:
         answer: from `Retriever.answer`.
         passages: how many of the answer's hits to show (the best first).
         show_scores: add each hit's fused score to its source line.
+        entries: the FAQ's entries by id, for the links and code of each answer and the lines each
+            citation stands on; without them answers are shown as plain paragraphs.
     """
+    entries = entries or {}
     lines: list[str] = []
     if answer.note:
         lines += [f"_{escape(answer.note)}_", ""]
@@ -142,9 +276,6 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
         return Reply("\n".join(lines), tuple(h.question for h in answer.suggestions))
 
     options: tuple[str, ...] = ()
-    if answer.hedged:
-        lines += [f"_{escape(HEDGED)}_", ""]
-        options = tuple(h.question for h in answer.suggestions)
     if answer.ambiguous and len(answer.suggestions) >= 2:
         first, second = answer.suggestions[:2]
         mark = "" if second.question.rstrip().endswith("?") else "?"
@@ -153,16 +284,27 @@ def render_answer(answer: Answer, passages: int = 1, show_scores: bool = False) 
         options = (first.question, second.question)
 
     shown = answer.hits[: max(1, passages)]
+    body: list[str] = []
     for number, hit in enumerate(shown, start=1):
         if number == 2:
-            lines += ["**Also in the FAQ**", ""]
-        lines += [f"**{escape(hit.question)}**", "", f"{highlight(hit.text, hit.highlights)} <sup>[{number}]</sup>", ""]
-    if answer.hedged and answer.suggestions:
-        lines += ["Other close questions:", ""]
-        lines += [f"{i}. {escape(h.question)}" for i, h in enumerate(answer.suggestions, start=1)]
-        lines.append("")
+            body += ["**Also in the FAQ**", ""]
+        entry = entries.get(hit.entry_id)
+        text = answer_markdown(hit.text, hit.highlights, passage_marks(entry, hit.text))
+        body += [f"**{escape(hit.question)}** <sup>[{number}]</sup>", "", text, ""]
+    if answer.hedged:
+        # A hedged answer is set apart at a glance: a quote, under a "Not sure" line.
+        options = tuple(h.question for h in answer.suggestions)
+        body = [f"⚠️ **{NOT_SURE}.** {escape(HEDGED)}", "", *body]
+        lines += [f"> {line}" if line else ">" for line in "\n".join(body).rstrip().split("\n")] + [""]
+        if answer.suggestions:
+            lines += ["Other close questions:", ""]
+            lines += [f"{i}. {escape(h.question)}" for i, h in enumerate(answer.suggestions, start=1)]
+            lines.append("")
+    else:
+        lines += body
     lines += ["---", "", "**Sources**", ""]
-    lines += [source_line(hit, number, show_scores) for number, hit in enumerate(shown, start=1)]
+    lines += ["\n\n".join(source_line(hit, number, show_scores, entries.get(hit.entry_id))
+                          for number, hit in enumerate(shown, start=1))]
     if show_scores:
         lines += ["", f"Confidence that this answers the question: {answer.confidence:.0%}"]
     return Reply("\n".join(lines).rstrip(), options)
@@ -174,12 +316,12 @@ def render_error(message: str | None = None) -> Reply:
 
 
 def chat_markdown(answer: Answer) -> str:
-    """The answer as the chat shows it, best passage only."""
+    """The answer as the chat shows it, best passage only (without the entries' links and code)."""
     return render_answer(answer).markdown
 
 
 def terminal_text(answer: Answer) -> str:
-    """The answer as plain text for a terminal."""
+    """The answer as plain text for a terminal; a hedged answer is indented under a "Not sure" line."""
     lines = [answer.note, ""] if answer.note else []
     if answer.context:
         read = f": {answer.read_as}" if answer.read_as else f" to: {answer.context}"
@@ -190,15 +332,18 @@ def terminal_text(answer: Answer) -> str:
             lines.append("Closest questions in the FAQ:")
             lines += [f"  - {hit.question}" for hit in answer.suggestions]
         return "\n".join(lines)
-    if answer.hedged:
-        lines += [HEDGED, ""]
     if answer.ambiguous:
         a, b = answer.suggestions[:2]
         lines += [f"Did you mean: {a.question!r} or {b.question!r}? Showing the first.", ""]
     best = answer.hits[0]
-    lines += [f"Q: {best.question}", "", best.text, ""]
+    body = [f"Q: {best.question}", "", best.text, ""]
+    if answer.hedged:
+        lines += [f"?? {NOT_SURE}. {HEDGED}", ""]
+        body = [f"  | {line}".rstrip() for line in "\n".join(body[:-1]).split("\n")] + [""]
+    lines += body
     source = " — ".join(part for part in (best.title, best.citation, best.url) if part)
-    lines.append(f"Source: {source}  (confidence {answer.confidence:.0%})")
+    sure = f"confidence {answer.confidence:.0%}" + (f", {NOT_SURE.lower()}" if answer.hedged else "")
+    lines.append(f"Source: {source}  ({sure})")
     if answer.hedged and answer.suggestions:
         lines += ["", "Other close questions:"] + [f"  - {hit.question}" for hit in answer.suggestions]
     return "\n".join(lines)

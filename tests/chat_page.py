@@ -18,8 +18,11 @@ def chromium_path() -> str | None:
 class ChatPage:
     """One browser tab on the app (its own Gradio session, so its own conversation)."""
 
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1000, "height": 820})
+    def __init__(self, browser, url: str, viewport: dict | None = None, permissions: list[str] | None = None) -> None:
+        # A context of its own: its viewport (a phone's, say) and permissions (the clipboard's).
+        self.context = browser.new_context(viewport=viewport or {"width": 1000, "height": 820},
+                                           permissions=permissions or [])
+        self.page = self.context.new_page()
         self.page.goto(url)
         self.page.wait_for_selector("#question textarea", timeout=WAIT_MS)
         self.bots = self.page.locator('[data-testid="bot"]')
@@ -41,6 +44,9 @@ class ChatPage:
         before = self.bots.count()
         locator.click()
         return self._wait_for_reply(before)
+
+    def close(self) -> None:
+        self.context.close()
 
     def xss(self):
         return self.page.evaluate("window.__xss")

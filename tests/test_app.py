@@ -23,6 +23,7 @@ from chat_page import ChatPage
 from assistant import AssistantError
 from assistant.app.layout import example_questions
 from assistant.app.server import check_address, is_loopback
+from assistant.search.query import MAX_INPUT_CHARS
 from benchmarks.load import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,9 @@ def test_app_py_serves_prints_the_url_and_stops_on_ctrl_c(small_corpus, tmp_path
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert "warning" not in process.stderr.read()  # loopback: no network warning
+    stderr = process.stderr.read()
+    assert "warning" not in stderr  # loopback: no network warning
+    assert "Loading weights" not in stderr and "%|" not in stderr  # no library progress bars in the log
 
 
 def _read_line(process: subprocess.Popen, timeout: float) -> str:
@@ -126,6 +129,33 @@ def test_example_questions_come_from_the_faq_spread_over_it():
     assert example_questions(["Only one?"], 4) == ["Only one?"]
 
 
+def test_the_title_of_a_markdown_faq_is_its_heading(tmp_path):
+    from assistant import load_corpus
+
+    (tmp_path / "faq.md").write_text(
+        "# Frequently Asked Questions\n\nThe most common questions users face are aggregated into\nthis FAQ.\n\n"
+        "```{contents}\n:local:\n```\n\n## Why is my code formatted this way?\n\nOn purpose.\n\n"
+        "## Does it run offline?\n\nYes.\n", encoding="utf-8")
+    assert {e.title for e in load_corpus(tmp_path).entries} == {"Frequently Asked Questions"}
+
+
+def test_the_page_has_one_settings_control_system_fonts_and_takes_long_questions(retriever):
+    import gradio as gr
+
+    from assistant.app.layout import build_app, page_options
+
+    app = build_app(retriever)
+    blocks = list(app.blocks.values())
+    assert not [b for b in blocks if isinstance(b, gr.Accordion) and b.label == "Settings"]  # Gradio's footer has one
+    chatbot = next(b for b in blocks if isinstance(b, gr.Chatbot))
+    assert chatbot.show_label is False and chatbot.autoscroll is False  # page.js lands on each answer's start
+    box = next(b for b in blocks if isinstance(b, gr.Textbox))
+    assert box.max_length == MAX_INPUT_CHARS
+    theme = page_options()["theme"]
+    assert theme.font.startswith("system-ui")
+    assert "@font-face" not in theme._get_theme_css()  # no web font (Gradio's bundled one is a small subset)
+
+
 # --- the browser -----------------------------------------------------------------------------------
 
 
@@ -133,7 +163,7 @@ def test_example_questions_come_from_the_faq_spread_over_it():
 def chat_page(browser, served):
     tab = ChatPage(browser, served.url)
     yield tab
-    tab.page.close()
+    tab.close()
 
 
 @pytest.mark.browser
@@ -222,3 +252,43 @@ def _wait_for_rows(path: Path, count: int) -> list[dict]:
             return [json.loads(line) for line in path.read_text().splitlines()]
         time.sleep(0.1)
     pytest.fail(f"no feedback row appeared in {path}")
+
+
+def _text_top(page, locator) -> float:
+    return locator.evaluate("(node) => node.getBoundingClientRect().top")
+
+
+@pytest.mark.browser
+def test_a_long_answer_on_a_phone_lands_on_its_start(browser, served):
+    tab = ChatPage(browser, served.url, viewport={"width": 390, "height": 844})
+    try:
+        tab.ask("What are confidential VMs?")
+        reply = tab.ask("Is there an extra cost for using confidential VMs?")  # longer than the screen
+        assert reply.evaluate("(node) => node.scrollHeight") > 844
+        tab.page.wait_for_timeout(1500)  # let the answer settle, as a reader would
+        heading = reply.locator("strong").first
+        top = _text_top(tab.page, heading)
+        assert 0 <= top < 844 / 2, f"the answer's first heading is at {top}px, not near the top of the screen"
+    finally:
+        tab.close()
+
+
+@pytest.mark.browser
+def test_copy_gives_clean_text_and_messages_are_named_in_plain_text(browser, served):
+    tab = ChatPage(browser, served.url, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        reply = tab.ask("is the swap file encrypted?")
+        tab.page.get_by_role("button", name="Copy message").last.click()
+        copied = tab.page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("is the swap file encrypted?\n\n")
+        assert "Does memory written to the Windows swap file (pagefile.sys) get protected by the TEE?" in copied
+        assert "Yes, but only if the pagefile.sys is located on the encrypted OS disk." in copied
+        assert f"Azure confidential virtual machines FAQ ({SWAP_URL})" in copied
+        assert not re.search(r"<\w|\*\*|\\[\\*_.]|\[1\]", copied), copied  # no tags, Markdown or escapes
+        label = reply.get_attribute("aria-label")
+        assert "Yes, but only if the pagefile.sys" in label and "<" not in label and "**" not in label
+
+        tab.page.fill("#question textarea", "x" * MAX_INPUT_CHARS)  # a paste that reaches the box's limit
+        assert "limit of 20,000 characters" in tab.page.locator("#question-too-long").inner_text()
+    finally:
+        tab.close()

@@ -64,3 +64,38 @@ def test_the_entry_points_import_no_hub_client_before_they_set_offline():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines() == ["[]", "1"], done.stderr[-2000:]
+
+
+def test_ask_says_when_a_question_was_read_as_a_follow_up(retriever, default_corpus, capsys):
+    index = str(retriever.data.directory)
+    assert main(["ask", "and for Intel?", "--history", "Can I do attestation for AMD confidential VMs?",
+                 "--corpus", str(default_corpus), "--index", index]) == 0
+    first_line = capsys.readouterr().out.split("\n", 1)[0]
+    assert first_line.startswith("(read as a follow-up") and ("AMD" in first_line or "Intel" in first_line)
+    assert main(["ask", "is the swap file encrypted?", "--corpus", str(default_corpus), "--index", index]) == 0
+    assert "follow-up" not in capsys.readouterr().out
+
+
+def test_a_missing_corpus_names_the_folder_and_how_to_point_elsewhere(tmp_path, monkeypatch):
+    import pytest
+
+    from assistant import CorpusError, Retriever
+
+    monkeypatch.chdir(tmp_path)  # the default corpus, "corpus", is looked for here
+    with pytest.raises(CorpusError) as error:
+        Retriever.load(tmp_path / "index")
+    message = str(error.value)
+    assert f"corpus not found: {tmp_path / 'corpus'}" in message and "\n" not in message
+    assert "Retriever.load(corpus=...)" in message and "--corpus" in message
+
+
+def test_every_command_has_a_description_and_an_example(capsys):
+    import pytest
+
+    for command in ("build", "ask", "questions", "serve"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        description = text.split("\n\n")[1]
+        assert not description.startswith(("positional", "options")), command
+        assert f"examples:\n  assistant {command}" in text, command

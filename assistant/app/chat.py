@@ -5,12 +5,14 @@ chat shows, and votes on its answers. No Gradio here: the UI holds one `Chat` pe
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answer import Answer
 from ..config import MAX_HISTORY
 from ..errors import AssistantError
+from ..ingest.entry import Entry
 from ..render import Reply, render_answer, render_error, render_question
 from ..search.query import MAX_QUERY_CHARS
 from ..text import valid_unicode
@@ -19,15 +21,21 @@ from .feedback import Vote, append_vote
 log = logging.getLogger(__name__)
 
 # What a session keeps: its last MAX_TURNS turns (the chat shows those), and of each question the
-# first MAX_KEPT_CHARS characters, twice what the retriever reads, so its "too long" note still shows.
+# last MAX_KEPT_CHARS characters, twice what the retriever reads, so its "too long" note still shows.
+# The end, because the retriever reads a long paste from its end, where people ask.
 MAX_TURNS = 50
 MAX_KEPT_CHARS = 2 * MAX_QUERY_CHARS
 
 
 def received_text(text: str) -> str:
-    """Text from a request as the app keeps it: cut to MAX_KEPT_CHARS, lone surrogates (which break
-    the session's event stream and the feedback log) as U+FFFD."""
-    return valid_unicode(text[:MAX_KEPT_CHARS])
+    """Text from a request as the app keeps it: its last MAX_KEPT_CHARS characters, lone surrogates
+    (which break the session's event stream and the feedback log) as U+FFFD."""
+    return valid_unicode(text[-MAX_KEPT_CHARS:])
+
+
+def entries_by_id(entries: list[Entry]) -> dict[str, Entry]:
+    """The FAQ's entries by id, built once per app for every session's replies."""
+    return {entry.id: entry for entry in entries}
 
 
 @dataclass
@@ -55,17 +63,22 @@ class Chat:
         """The earlier questions that were answered (found or not), oldest first."""
         return [t.question for t in self.turns if t.answer is not None][-MAX_HISTORY:]
 
-    def ask(self, retriever, question: str, passages: int = 1, show_scores: bool = False) -> Turn:
+    def ask(self, retriever, question: str, passages: int = 1, show_scores: bool = False,
+            entries: Mapping[str, Entry] | None = None) -> Turn:
         """Answer `question` with the conversation so far as its history, and add the turn.
 
         A failure becomes a short reply: an `AssistantError`'s own message (they are written for
         users), otherwise a generic one, with the traceback in the log.
+
+        Args:
+            entries: the FAQ's entries by id (`entries_by_id`), so replies show each answer's links,
+                code and cited lines.
         """
         if isinstance(question, str):
             question = received_text(question)
         try:
             answer = retriever.answer(question, history=self.history(), k=passages)
-            reply = render_answer(answer, passages, show_scores)
+            reply = render_answer(answer, passages, show_scores, entries)
         except AssistantError as exc:
             answer, reply = None, render_error(str(exc))
         except Exception:

@@ -2,7 +2,9 @@
 
 Layout and wiring only: a `Chat` (chat.py) holds each browser session's conversation, render.py
 turns answers into messages, feedback.py writes votes. The model and index are loaded once, before
-the app is built; every request reuses them.
+the app is built; every request reuses them. What only the browser can do (land on the start of each
+answer, copy clean text, name messages in plain text) is in page.js, with page.css and the theme
+given to Gradio at launch (`page_options`).
 
 Gradio is imported at the top: this module is only imported to serve the app, and Gradio reads the
 event handlers' type hints (gr.SelectData, gr.LikeData) from this module's globals.
@@ -10,7 +12,9 @@ event handlers' type hints (gr.SelectData, gr.LikeData) from this module's globa
 
 from __future__ import annotations
 
+import html
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gradio as gr
@@ -18,8 +22,9 @@ import gradio as gr
 from ..config import Settings
 from ..errors import AssistantError
 from ..render import escape
+from ..search.query import MAX_INPUT_CHARS
 from .batching import AnswerBatcher
-from .chat import MAX_HISTORY, Chat, received_text
+from .chat import MAX_HISTORY, Chat, entries_by_id, received_text
 
 if TYPE_CHECKING:
     from ..search.retriever import Retriever
@@ -31,6 +36,20 @@ EXAMPLES = 4
 # The browse list goes into the page's config, which every visitor downloads: all 200,000 questions of
 # a large FAQ made /config and the page 17 MB each. Beyond this many, the first ones are listed.
 MAX_BROWSE = 1000
+# The page's own look and behaviour (see page_options): CSS and the script beside this module.
+PAGE_CSS = Path(__file__).with_name("page.css")
+PAGE_JS = Path(__file__).with_name("page.js")
+# The system's own fonts: Gradio's bundled web font is a small subset, so bold text fell back to
+# other glyphs mid-word; system fonts are complete and need no download.
+SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace")
+
+
+def page_options() -> dict:
+    """The app's theme, CSS and script, as `gr.Blocks.launch` takes them (Gradio 6 sets them at launch)."""
+    theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    script = PAGE_JS.read_text(encoding="utf-8").replace("MAX_INPUT_CHARS", str(MAX_INPUT_CHARS))
+    return {"theme": theme, "css": PAGE_CSS.read_text(encoding="utf-8"), "js": script}
 
 
 def example_questions(questions: list[str], n: int = EXAMPLES) -> list[str]:
@@ -60,6 +79,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         The Gradio Blocks, not launched. Besides the chat it offers one API endpoint, `/ask`.
     """
     settings = settings or retriever.settings
+    entries = entries_by_id(retriever.entries)
     questions = [e.question for e in retriever.entries]
     title = faq_title(retriever)
     browsable = questions[:MAX_BROWSE]
@@ -69,7 +89,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
 
     def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
         passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
-        chat.ask(answers, question, passages, bool(show_scores))
+        chat.ask(answers, question, passages, bool(show_scores), entries)
         return chat
 
     def on_submit(question: str, chat: Chat, passages, show_scores):
@@ -128,19 +148,28 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     private = {"api_visibility": "private"}  # the UI's own events; API clients use /ask
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         chat = gr.State(Chat())
+        # The title stands above the chat, not as the Chatbot's floating label, which covered the
+        # first line of a scrolled answer.
+        gr.HTML(f"<h1 id='faq-title'>{html.escape(title)}</h1>")
         chatbot = gr.Chatbot(
-            label=title, height=560, placeholder=placeholder, elem_id="chat",
+            label=title, show_label=False, height=560, placeholder=placeholder, elem_id="chat",
             examples=[{"text": q} for q in example_questions(questions)],
             feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"],  # no "share": it uploads
+            # page.js scrolls each new answer to its start instead: the bottom of a long answer is
+            # no place to land.
+            autoscroll=False,
             # Text is escaped in render.py; sanitising stays on, and LaTeX is off because the
             # Chatbot would re-insert the text between $$ delimiters after Markdown escaping.
             render_markdown=True, sanitize_html=True, latex_delimiters=[], allow_tags=False,
         )
+        # As much as the retriever ever looks at (it reads a long paste from its end); page.js says
+        # so when a paste reaches the limit, rather than the box cutting it silently.
         box = gr.Textbox(placeholder="Ask a question about the FAQ", show_label=False, submit_btn="Ask",
-                         autofocus=True, max_length=4000, elem_id="question")
+                         autofocus=True, max_length=MAX_INPUT_CHARS, elem_id="question")
         browse = gr.Dropdown([(q, i) for i, q in enumerate(browsable)], value=None, type="value",
                              label=browse_label, filterable=True, elem_id="browse")
-        with gr.Accordion("Settings", open=False):
+        # Not "Settings": Gradio's footer has a Settings link of its own.
+        with gr.Accordion("Answer options", open=False, elem_id="answer-options"):
             passages = gr.Slider(1, MAX_PASSAGES, value=1, step=1, label="Passages shown",
                                  info="The best answer first, then the next closest entries")
             show_scores = gr.Checkbox(False, label="Show scores", info="The fused retrieval score of each source")

@@ -12,7 +12,7 @@ from ..errors import AssistantError
 from .batching import MAX_BATCH_SIZE
 from .feedback import check_log
 from .guard import Guard
-from .layout import build_app
+from .layout import build_app, page_options
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -96,7 +96,8 @@ def launch(app: gr.Blocks, host: str, port: int, queue_size: int = Settings.queu
     guard = Middleware(Guard, queued=_queued_clients(app), per_client=queue_per_client)
     try:
         app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, show_error=False,
-                   state_session_capacity=SESSIONS, app_kwargs={"middleware": [guard]}, **_FEATURES_OFF)
+                   state_session_capacity=SESSIONS, app_kwargs={"middleware": [guard]}, **_FEATURES_OFF,
+                   **page_options())
     except (OSError, ValueError) as exc:
         raise AssistantError(f"cannot serve on {host}:{port}: {exc}") from None
     return f"http://{f'[{host}]' if ':' in host else host}:{app.server_port}"

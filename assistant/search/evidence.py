@@ -17,6 +17,22 @@ HIGHLIGHT_MARGIN = 0.05
 MAX_HIGHLIGHTS = 2
 
 
+def _introduces(sentence: str) -> bool:
+    """A lead-in ("Confidential VMs offer:") announces what follows; it matches the question's words
+    but does not answer it, so it is never highlighted on its own."""
+    return sentence.endswith(":")
+
+
+def _covers(text: str, spans: list[tuple[int, int]]) -> bool:
+    """True when nothing but whitespace of `text` lies outside `spans`."""
+    position, outside = 0, []
+    for start, end in sorted(spans):
+        outside.append(text[position:start])
+        position = max(position, end)
+    outside.append(text[position:])
+    return not "".join(outside).strip()
+
+
 @dataclass
 class _Evidence:
     """The passage and sentence vectors one query found: ids, scores, kinds and owning entries."""
@@ -75,22 +91,25 @@ class HitMaker:
             best_passage = int(views["start"][mine_ids[passage_mask][np.argmax(mine_scores[passage_mask])]])
         passage = data.passages[best_passage]
 
-        spans = []
+        spans: list[tuple[int, int]] = []  # best first
         sentence_mask = kinds == SENTENCE
         if sentence_mask.any():
             s_rows, s_scores = mine_ids[sentence_mask], mine_scores[sentence_mask]
-            order = np.argsort(-s_scores)
-            best = s_scores[order[0]]
             body = entry.answer[passage.start : passage.end]
             lead = len(body) - len(body.lstrip())
-            for i in order[:MAX_HIGHLIGHTS]:
-                if s_scores[i] < best - HIGHLIGHT_MARGIN:
-                    break
+            best = None
+            for i in np.argsort(-s_scores):
                 start, end = int(views["start"][s_rows[i]]), int(views["end"][s_rows[i]])
-                if passage.start <= start and end <= passage.end:
-                    sentence = entry.answer[start:end]
-                    offset = start - passage.start - lead
-                    spans.append((offset, offset + len(sentence.rstrip())))
+                sentence = entry.answer[start:end].rstrip()
+                if not (passage.start <= start and end <= passage.end) or _introduces(sentence):
+                    continue
+                best = s_scores[i] if best is None else best
+                if s_scores[i] < best - HIGHLIGHT_MARGIN or len(spans) == MAX_HIGHLIGHTS:
+                    break
+                offset = start - passage.start - lead
+                spans.append((offset, offset + len(sentence)))
+            if len(spans) > 1 and _covers(passage.text, spans):
+                spans = spans[:1]  # every sentence highlighted points at nothing: the best one only
         return Hit(
             entry_id=entry.id, question=entry.question, text=passage.text, score=round(score, 4),
             source=entry.source, start_line=passage.start_line, end_line=passage.end_line, url=entry.link,

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..answer import Answer, decide
 from ..config import Settings
-from ..errors import AssistantError, IndexFileError
+from ..errors import AssistantError, CorpusError, IndexFileError
 from ..index.build import build_index
 from ..index.embedder import Embedder
 from ..index.folder import REBUILD
@@ -231,5 +231,10 @@ def _prepare(settings: Settings | None, index, corpus, model, embedder: Embedder
 
 
 def _build(settings: Settings, embedder: Embedder, progress) -> IndexData:
+    corpus = Path(settings.corpus)
+    if not corpus.exists():
+        # The default is relative ("corpus"): say where that was looked for, and how to point elsewhere.
+        raise CorpusError(f"corpus not found: {corpus.absolute()} (the index at {settings.index} must be built "
+                          "from it); pass another with Retriever.load(corpus=...), --corpus, or FAQ_ASSISTANT_CORPUS")
     return build_index(settings.corpus, settings.index, embedder, settings.index_type, progress,
                        settings.exact_limit)
