@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -97,12 +98,14 @@ class Retriever:
         if rebuild not in REBUILD_CHOICES:
             raise AssistantError(f"rebuild must be auto, never or always, not {rebuild!r}")
         settings, embedder = _prepare(settings, index, corpus, model, embedder)
-        data, reason = (None, "asked to rebuild") if rebuild == "always" else open_current(
-            settings.index, settings.corpus, settings.model, settings.exact_limit)
+        data: IndexData | None = None
+        reason: str | None = "asked to rebuild"
+        if rebuild != "always":
+            data, reason = open_current(settings.index, settings.corpus, settings.model, settings.exact_limit)
         if data is not None and embedder.dimension != data.vectors.dimension:
             data, reason = None, (f"its vectors have {data.vectors.dimension} dimensions but the model "
                                   f"{settings.model} gives {embedder.dimension}")
-        if reason is not None:
+        if data is None:  # reason says why
             if rebuild == "auto" and _holds_entries_index(settings.index):
                 raise IndexFileError(f"index at {settings.index} cannot be used: {reason}. It was built from Python "
                                      "entries, not files: build it again with Retriever.from_entries")
@@ -274,10 +277,12 @@ class Retriever:
         # when the FAQ matches such a reading better than the two questions joined. It asks for
         # something new, so the entry that answered the earlier question is left out.
         follow_ups = [row for row, s in enumerate(searched) if s.context_query]
-        rewrites = [swaps(searched[row].query, searched[row].context) for row in follow_ups]
+        # resolve_follow_up sets both the earlier question and the two joined for every follow-up.
+        earlier = [cast(str, searched[row].context) for row in follow_ups]
+        rewrites = [swaps(searched[row].query, context) for row, context in zip(follow_ups, earlier)]
         texts = list(cleaned)
-        texts += [clean_query(searched[row].context) for row in follow_ups]
-        texts += [clean_query(searched[row].context_query) for row in follow_ups]
+        texts += [clean_query(context) for context in earlier]
+        texts += [clean_query(cast(str, searched[row].context_query)) for row in follow_ups]
         texts += [clean_query(text) for options in rewrites for text in options]
         scores = self._score(state, texts)
         data = state.data
