@@ -103,9 +103,11 @@ class Retriever:
         if rebuild != "always":
             data, reason = open_current(settings.index, settings.corpus, settings.model, settings.exact_limit)
         if data is not None and embedder.dimension != data.vectors.dimension:
-            data, reason = None, (f"its vectors have {data.vectors.dimension} dimensions but the model "
-                                  f"{settings.model} gives {embedder.dimension}")
-        if data is None:  # reason says why
+            reason = (f"its vectors have {data.vectors.dimension} dimensions but the model {settings.model} "
+                      f"gives {embedder.dimension}")
+            data = None
+        if data is None:
+            reason = reason or "it cannot be used"  # open_current always says why
             if rebuild == "auto" and _holds_entries_index(settings.index):
                 raise IndexFileError(f"index at {settings.index} cannot be used: {reason}. It was built from Python "
                                      "entries, not files: build it again with Retriever.from_entries")
