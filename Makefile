@@ -44,8 +44,10 @@ eval: venv
 	$(VENV)/bin/assistant eval eval/stackfaq/queries.jsonl --corpus eval/stackfaq/faq.jsonl --compare default dense
 	$(VENV)/bin/assistant eval eval/azure_extra_questions.jsonl --compare default dense
 
+# ruff everywhere; mypy on the public API (the files are listed in pyproject.toml).
 lint: venv
 	$(VENV)/bin/ruff check assistant tests app.py benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) index .cache .pytest_cache test-output

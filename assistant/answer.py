@@ -6,6 +6,7 @@ Data and the decision only; every way of showing an answer is in `render.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .config import Settings
 from .search.followup import Resolved
@@ -92,7 +93,7 @@ def decide(question: str, resolved: Resolved, hits: list[Hit], confidence: float
     """
     context = resolved.context if resolved.context_query else None
     distinct = _distinct_questions(hits)
-    common = {"context": context, "read_as": resolved.rewrite, "note": note, "confidence": confidence,
+    common: dict[str, Any] = {"context": context, "read_as": resolved.rewrite, "note": note, "confidence": confidence,
               "evidence": evidence, "ranking": hits}
     if not hits or confidence < settings.hedge_confidence:
         return Answer(question, False, [], suggestions=distinct[:3], **common)

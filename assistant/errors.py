@@ -11,6 +11,11 @@ class CorpusError(AssistantError):
     """A corpus file or folder cannot be read or holds no FAQ entries."""
 
 
+class EntryError(AssistantError):
+    """An FAQ entry given as a Python object (`Retriever.from_entries`, `add`, `remove`) is not usable;
+    the message names the entry."""
+
+
 class IndexFileError(AssistantError):
     """The index on disk is missing, damaged or was built for other settings."""
 

@@ -53,8 +53,9 @@ def score_case(case: Case, embedder) -> Scored:
     questions = [q for q in read_question_set(case.questions).resolve(retriever.entries).questions
                  if q.relevant and not q.history]
     position = {e.id: i for i, e in enumerate(retriever.entries)}
-    scores = retriever._score([clean_query(q.query) for q in questions])
-    layout = retriever._scorer.layout
+    state = retriever._state
+    scores = retriever._score(state, [clean_query(q.query) for q in questions])
+    layout = state.scorer.layout
     return Scored(case.faq, {name: np.nan_to_num(v, neginf=0.0) for name, v in scores.signals.items()},
                   [np.array([position[i] for i in q.relevant]) for q in questions], retriever.data.group_of,
                   layout.by_group, layout.group_starts)

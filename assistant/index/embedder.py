@@ -138,7 +138,7 @@ class Embedder:
         self.batch_size = batch_size
         self.onnx = onnx and device == "cpu"
         self.model_cache = Path(model_cache) if model_cache is not None else None
-        self._encoder = None
+        self._encoder: OnnxEncoder | SentenceTransformerEncoder | None = None
         self._encoder_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()

@@ -44,12 +44,18 @@ from .views import VIEW_DTYPE, View, question_groups
 FORMAT_VERSION = 3  # 2: acronyms.json; 3: the manifest records each file's size and sha256
 
 
+# manifest["corpus"]["kind"] of an index built from Python objects (`Retriever.from_entries`), which
+# has no corpus files to compare with or rebuild from.
+FROM_ENTRIES = "entries"
+
+
 @dataclass
 class IndexData:
     """An index in memory. `group_of[i]` is the question group of entry i: entries whose questions
-    are the same text share a group (one question with several answers)."""
+    are the same text share a group (one question with several answers). `directory` is the folder it
+    was read from, None for an index that lives in memory only."""
 
-    directory: Path
+    directory: Path | None
     manifest: dict
     entries: list[Entry]
     passages: list[Passage]
@@ -64,8 +70,15 @@ class IndexData:
         return int(self.group_of.max()) + 1 if len(self.group_of) else 0
 
 
+def built_from_entries(manifest: dict) -> bool:
+    """True for an index built from Python objects rather than corpus files."""
+    about = manifest.get("corpus")
+    return isinstance(about, dict) and about.get("kind") == FROM_ENTRIES
+
+
 def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
-    """Why an index no longer matches its corpus or model, or None when it is current."""
+    """Why an index no longer matches its corpus or model, or None when it is current. An index built
+    from entries has no corpus files: it is current whatever `corpus` says."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return f"index format {manifest.get('format_version')} (this version reads {FORMAT_VERSION})"
     if manifest.get("model") != model:
@@ -76,7 +89,7 @@ def staleness(manifest: dict, corpus: Path | None, model: str) -> str | None:
         return f"built with other weights of model {model!r} (sha256 {built}, now {weights[:16]})"
     if manifest.get("chunking") != CHUNKING_VERSION:
         return "its answers were split into passages by other rules (an earlier version)"
-    if corpus is not None and Path(corpus).exists():
+    if corpus is not None and not built_from_entries(manifest) and Path(corpus).exists():
         files, _ = corpus_files(Path(corpus))
         current = fingerprint(files, Path(corpus))
         if manifest.get("corpus", {}).get("fingerprint") != current:

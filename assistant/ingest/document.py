@@ -9,6 +9,10 @@ Inline text is a list of pieces: `Text` (a "\\n" inside it is a source line brea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # tables.py imports this module
+    from .readers.tables import RowFields
 
 # --- inline text ----------------------------------------------------------------------------------
 
@@ -133,7 +137,7 @@ class Section:
     explicit: bool = False
     lead_line: int | None = None
     end_line: int | None = None
-    row: object | None = None  # a table row's id, URL and alternate questions (readers.tables.RowFields)
+    row: RowFields | None = None  # a table row's id, URL and alternate questions
     hidden: bool = False
 
     def __post_init__(self) -> None:

@@ -8,18 +8,24 @@ A short orchestrator: prepare the question (query.py, followup.py), embed it, sc
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from ..answer import Answer, decide
 from ..config import Settings
 from ..errors import AssistantError, CorpusError, IndexFileError
-from ..index.build import build_index
+from ..index.build import build_index, index_entries, save_entries
 from ..index.embedder import Embedder
 from ..index.folder import REBUILD
-from ..index.store import IndexData, open_current
+from ..index.store import IndexData, built_from_entries, open_current, read_manifest
+from ..index.update import Update, entries_record, reindex, saves_to_folder
 from ..ingest.entry import Entry
+from ..ingest.objects import EntryLike, merge, read_entries, read_ids, without
 from .confidence import ConfidenceModel, default_model, features
 from .evidence import HitMaker
 from .followup import resolve_follow_up, swaps
@@ -28,12 +34,29 @@ from .query import clean_query, expand, read_question
 from .scoring import Scorer, Scores
 
 REBUILD_CHOICES = ("auto", "never", "always")
+Progress = Callable[[int, int], object]
+
+
+@dataclass(frozen=True)
+class _State:
+    """One version of the FAQ with what searches it. A search reads `Retriever._state` once and uses
+    only that, and a change swaps in a whole new one: a search running meanwhile sees the old FAQ or
+    the new, never parts of both."""
+
+    data: IndexData
+    scorer: Scorer
+    hit_maker: HitMaker
+
+    @classmethod
+    def of(cls, data: IndexData, settings: Settings) -> _State:
+        return cls(data, Scorer(data, settings), HitMaker(data))
 
 
 class Retriever:
     """Finds the FAQ entries that answer a question. Safe to share between threads.
 
-    Build one with `Retriever.load()` (index/ and corpus/ by default; builds when missing or stale).
+    Build one with `Retriever.load()` (index/ and corpus/ by default; builds when missing or stale),
+    or with `Retriever.from_entries(...)` from Python objects; change its FAQ with `add` and `remove`.
 
     Args:
         data: a loaded index.
@@ -45,10 +68,9 @@ class Retriever:
         self.settings = settings or Settings()
         if data.vectors.exact_limit != self.settings.exact_limit:
             data = dataclasses.replace(data, vectors=data.vectors.with_exact_limit(self.settings.exact_limit))
-        self.data = data
         self.embedder = embedder
-        self._scorer = Scorer(data, self.settings)
-        self._hit_maker = HitMaker(data)
+        self._state = _State.of(data, self.settings)
+        self._update_lock = threading.Lock()  # one change at a time, each made from the one before
         path = self.settings.confidence_model
         self._confidence = ConfidenceModel.read(path) if path else default_model()
 
@@ -76,12 +98,19 @@ class Retriever:
         if rebuild not in REBUILD_CHOICES:
             raise AssistantError(f"rebuild must be auto, never or always, not {rebuild!r}")
         settings, embedder = _prepare(settings, index, corpus, model, embedder)
-        data, reason = (None, "asked to rebuild") if rebuild == "always" else open_current(
-            settings.index, settings.corpus, settings.model, settings.exact_limit)
+        data: IndexData | None = None
+        reason: str | None = "asked to rebuild"
+        if rebuild != "always":
+            data, reason = open_current(settings.index, settings.corpus, settings.model, settings.exact_limit)
         if data is not None and embedder.dimension != data.vectors.dimension:
-            data, reason = None, (f"its vectors have {data.vectors.dimension} dimensions but the model "
-                                  f"{settings.model} gives {embedder.dimension}")
-        if reason is not None:
+            reason = (f"its vectors have {data.vectors.dimension} dimensions but the model {settings.model} "
+                      f"gives {embedder.dimension}")
+            data = None
+        if data is None:
+            reason = reason or "it cannot be used"  # open_current always says why
+            if rebuild == "auto" and _holds_entries_index(settings.index):
+                raise IndexFileError(f"index at {settings.index} cannot be used: {reason}. It was built from Python "
+                                     "entries, not files: build it again with Retriever.from_entries")
             if rebuild == "never":
                 fix = "" if REBUILD in reason else f"; {REBUILD}"
                 raise IndexFileError(f"index at {settings.index} cannot be used: {reason}{fix}")
@@ -96,14 +125,101 @@ class Retriever:
         settings, embedder = _prepare(settings, index, corpus, model, embedder)
         return cls(_build(settings, embedder, progress), embedder, settings)
 
+    @classmethod
+    def from_entries(cls, entries: Iterable[EntryLike], *, index: str | Path | None = None,
+                     model: str | None = None, settings: Settings | None = None, embedder: Embedder | None = None,
+                     progress: Progress | None = None) -> Retriever:
+        """A Retriever over an FAQ given as Python objects, in memory or saved in an index folder.
+
+        Args:
+            entries: dicts with "question" and "answer" (and optionally "id", "url", "title",
+                "alternates"), or `Entry` objects. An id left out is the question's slug.
+            index: a folder to save the index in, exactly as a build from files does (atomically, with
+                a manifest and checksums; `Retriever.load(index)` reopens it); None keeps everything in
+                memory and writes nothing.
+            model: the embedding model (default: settings.model, all-MiniLM-L6-v2).
+            settings: everything else; `Settings.from_env()` when omitted.
+            embedder: an already loaded `Embedder` to share (its model must be `model`).
+            progress: optional callable(done, total) while embedding.
+
+        Raises:
+            EntryError: an entry is unusable (the message names it); nothing is embedded or written.
+            IndexFileError: `index` cannot be written, or holds something other than an index.
+        """
+        read = read_entries(entries)  # every entry checked before anything is embedded or written
+        settings, embedder = _prepare(settings, index, None, model, embedder)
+        if index is None:
+            data = index_entries(read, embedder, entries_record(read), index_type=settings.index_type,
+                                 progress=progress, exact_limit=settings.exact_limit)
+        else:
+            data = save_entries(read, settings.index, embedder, entries_record(read), index_type=settings.index_type,
+                                progress=progress, exact_limit=settings.exact_limit)
+        return cls(data, embedder, settings)
+
     def with_settings(self, **changes) -> Retriever:
         """The same index and model with other question-time settings (weights, thresholds)."""
         return Retriever(self.data, self.embedder, self.settings.replace(**changes))
 
     @property
+    def data(self) -> IndexData:
+        """The index searched now (a change replaces it with another)."""
+        return self._state.data
+
+    @property
     def entries(self) -> list[Entry]:
         """The FAQ entries, in corpus order."""
-        return self.data.entries
+        return self._state.data.entries
+
+    # --- changes ----------------------------------------------------------------------------------
+
+    def add(self, entries: Iterable[EntryLike]) -> Update:
+        """Add entries; one whose id is already in the FAQ replaces that entry in its place.
+
+        Only texts that changed are embedded. An index saved from entries is written back atomically;
+        one built from corpus files changes in memory only (its folder mirrors the files). Searches
+        running meanwhile, in other threads, see the FAQ before the change or after it.
+
+        Args:
+            entries: as for `from_entries`; an empty list changes nothing.
+
+        Returns:
+            What changed: the ids added and replaced, and how many texts were embedded.
+
+        Raises:
+            EntryError: an entry is unusable (the message names it); nothing changes.
+            IndexFileError: the index folder cannot be written, or another writer changed it since it
+                was loaded; nothing changes.
+        """
+        new = read_entries(entries, allow_empty=True)
+        with self._update_lock:
+            merged = merge(self.entries, new)
+            if not (merged.added or merged.replaced):
+                return Update()
+            counts = self._change(merged.entries)
+        return Update(added=merged.added, replaced=merged.replaced, **counts)
+
+    def remove(self, ids: Iterable[str]) -> Update:
+        """Remove the entries with these ids, as `add` changes the FAQ (atomically, saved when saved).
+
+        Raises:
+            EntryError: an id is not in the FAQ, or every entry would go; nothing changes.
+            IndexFileError: as for `add`.
+        """
+        ids = list(dict.fromkeys(read_ids(ids)))
+        if not ids:
+            return Update()
+        with self._update_lock:
+            counts = self._change(without(self.entries, ids))
+        return Update(removed=tuple(ids), **counts)
+
+    def _change(self, entries: list[Entry]) -> dict:
+        """Index `entries` from the current state and swap the result in (update lock held)."""
+        before = self._state.data
+        data = reindex(before, entries, self.embedder, self.settings.index_type, self.settings.exact_limit)
+        self._state = _State.of(data, self.settings)
+        counts = data.manifest["counts"]
+        return {"embedded": counts["embedded"], "reused": counts["reused"],
+                "index": data.directory if saves_to_folder(data) else None}
 
     # --- search -----------------------------------------------------------------------------------
 
@@ -114,11 +230,12 @@ class Retriever:
     def batch_search(self, queries: list[str], k: int | None = None) -> list[list[Hit]]:
         """`search` for many queries at once: one batched forward pass of the model."""
         k = self._checked_k(k)
+        state = self._state
         queries = [self._read(q)[0] for q in queries]
         results: list[list[Hit]] = []
-        for part in self._chunks(queries):
-            scores = self._score(part)
-            results.extend(self._hit_maker.hits(scores, row, k) for row in range(len(part)))
+        for part in _chunks(queries, state):
+            scores = self._score(state, part)
+            results.extend(state.hit_maker.hits(scores, row, k) for row in range(len(part)))
         return results
 
     def answer(self, question: str, history: list[str] | None = None, k: int | None = None) -> Answer:
@@ -144,16 +261,17 @@ class Retriever:
             raise AssistantError(f"{len(questions)} questions but {len(histories)} histories; give one per question")
         if any(isinstance(h, str) for h in histories):
             raise AssistantError("a history is a list of earlier questions, not one string")
+        state = self._state
         read = [self._read(q) for q in questions]
-        parts = zip(self._chunks(questions), self._chunks(read), self._chunks(histories))
-        return [answer for part in parts for answer in self._answer_part(*part, k)]
+        parts = zip(_chunks(questions, state), _chunks(read, state), _chunks(histories, state))
+        return [answer for part in parts for answer in self._answer_part(state, *part, k)]
 
     def _read(self, question: str) -> tuple[str, str | None]:
         """The part of `question` that is searched, and a note when it is not all of it."""
         return read_question(clean_query(question), self.embedder.max_tokens, self.embedder.count_tokens)
 
-    def _answer_part(self, questions: list[str], read: list[tuple[str, str | None]], histories: list[list[str]],
-                     k: int) -> list[Answer]:
+    def _answer_part(self, state: _State, questions: list[str], read: list[tuple[str, str | None]],
+                     histories: list[list[str]], k: int) -> list[Answer]:
         cleaned = [text for text, _ in read]
         searched = [resolve_follow_up(q, h) for q, h in zip(cleaned, histories)]
         # A follow-up is searched on its own and in context, and the two scores are averaged. Its
@@ -161,12 +279,15 @@ class Retriever:
         # when the FAQ matches such a reading better than the two questions joined. It asks for
         # something new, so the entry that answered the earlier question is left out.
         follow_ups = [row for row, s in enumerate(searched) if s.context_query]
-        rewrites = [swaps(searched[row].query, searched[row].context) for row in follow_ups]
+        # resolve_follow_up sets both the earlier question and the two joined for every follow-up.
+        earlier = [cast(str, searched[row].context) for row in follow_ups]
+        rewrites = [swaps(searched[row].query, context) for row, context in zip(follow_ups, earlier)]
         texts = list(cleaned)
-        texts += [clean_query(searched[row].context) for row in follow_ups]
-        texts += [clean_query(searched[row].context_query) for row in follow_ups]
+        texts += [clean_query(context) for context in earlier]
+        texts += [clean_query(cast(str, searched[row].context_query)) for row in follow_ups]
         texts += [clean_query(text) for options in rewrites for text in options]
-        scores = self._score(texts)
+        scores = self._score(state, texts)
+        data = state.data
         n, m = len(searched), len(follow_ups)
         first_rewrite = n + 2 * m
         # Each follow-up's own scores, kept before they are averaged with its context's.
@@ -175,7 +296,7 @@ class Retriever:
         readings = [[row] for row in range(n)]  # the rows whose scores say how sure each answer is
         for i, row in enumerate(follow_ups):
             answered_before = int(np.argmax(scores.fused[n + i]))
-            other = self.data.group_of != self.data.group_of[answered_before]
+            other = data.group_of != data.group_of[answered_before]
             options = [n + m + i, *range(first_rewrite, first_rewrite + len(rewrites[i]))]
             best = max(options, key=lambda r: scores.fused[r, other].max(initial=-np.inf))
             if best != n + m + i:
@@ -189,19 +310,19 @@ class Retriever:
             readings[row] = [row, best, alone]
         answers = []
         for row, (question, resolved) in enumerate(zip(questions, searched)):
-            hits = self._hit_maker.hits(scores, row, max(k, 3))
+            hits = state.hit_maker.hits(scores, row, max(k, 3))
             top = int(np.argmax(scores.fused[row]))
             evidence, confidence = max(
-                ((e, self._confidence(e)) for e in (features(scores, r, top, self.data.group_of, texts[r],
-                                                             self.data.lexical) for r in readings[row])),
+                ((e, self._confidence(e)) for e in (features(scores, r, top, data.group_of, texts[r],
+                                                             data.lexical) for r in readings[row])),
                 key=lambda pair: pair[1])
             answers.append(decide(question, resolved, hits, confidence, evidence, self.settings, k, read[row][1]))
         return answers
 
-    def _score(self, queries: list[str]) -> Scores:
+    def _score(self, state: _State, queries: list[str]) -> Scores:
         if self.settings.expand_acronyms:
-            queries = [expand(q, self.data.acronyms) for q in queries]
-        return self._scorer.score(queries, self.embedder.embed_queries(queries))
+            queries = [expand(q, state.data.acronyms) for q in queries]
+        return state.scorer.score(queries, self.embedder.embed_queries(queries))
 
     def _checked_k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
@@ -214,11 +335,21 @@ class Retriever:
             raise AssistantError(f"k must be at least 1, got {int(k)}")
         return int(k)
 
-    def _chunks(self, items: list) -> list[list]:
-        """`items` in runs scored at once: a (questions × entries) table per signal must stay small
-        on very large corpora."""
-        size = max(1, 2**22 // max(1, len(self.entries)))
-        return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _chunks(items: list, state: _State) -> list[list]:
+    """`items` in runs scored at once: a (questions × entries) table per signal must stay small on very
+    large corpora."""
+    size = max(1, 2**22 // max(1, len(state.data.entries)))
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _holds_entries_index(index: str | Path) -> bool:
+    """True when the folder holds an index built from entries (which files cannot rebuild)."""
+    try:
+        return built_from_entries(read_manifest(Path(index)))
+    except IndexFileError:
+        return False
 
 
 def _prepare(settings: Settings | None, index, corpus, model, embedder: Embedder | None) -> tuple[Settings, Embedder]:
