@@ -104,7 +104,8 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> Iterator
     try:
         ray.init(address=address, num_cpus=None if address else num_cpus, runtime_env=_runtime_env(),
                  include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, ImportError
+        # (a ray:// address without Ray Client's grpcio)...: whichever it is, the user gets one line.
         raise ClusterError(f"cannot start or join the Ray cluster{f' at {address}' if address else ''} "
                            f"({first_line(exc)})") from None
     try:
