@@ -3,6 +3,7 @@ once for this file and shut down after it, the real model, real FAISS, the defau
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -189,3 +190,20 @@ def test_eval_cli_with_ray_prints_the_local_figures(cluster, retriever, default_
     local = json.loads(capsys.readouterr().out)
     assert main([*arguments, "--ray"]) == 0
     assert json.loads(capsys.readouterr().out) == local
+
+
+@pytest.mark.slow
+def test_a_worker_without_the_drivers_folder_gets_a_checked_copy(cluster, small_index, tmp_path, monkeypatch):
+    import tempfile
+
+    from assistant.distributed.ray_eval import Shipped, index_folder, read_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a worker keeps its copies
+    files = read_folder(small_index)
+    key = hashlib.sha256(files["manifest.json"]).hexdigest()
+    elsewhere = Shipped(key, str(tmp_path / "not-on-this-machine"), [cluster.put(files)], None, None, True, None)
+    copy = index_folder(elsewhere)
+    assert copy.parent == tmp_path / "faq-assistant-ray" and _files(copy) == _files(small_index)
+    assert [e.to_dict() for e in load_index(copy).entries] == [e.to_dict() for e in load_index(small_index).entries]
+    assert index_folder(elsewhere) == copy  # written once
+    assert index_folder(Shipped(key, str(small_index), [], None, None, True, None)) == small_index

@@ -1,10 +1,12 @@
 """Evaluate question sets × configurations on a Ray cluster: one task per pair, the same reports as
 `evaluation.evaluate.compare`.
 
-The index is read once here and put in Ray's object store as its files' bytes; each worker writes it to
-a local folder once (named by the hash of its manifest, which lists every file's checksum), loads it as
-`assistant ask` would, and runs `evaluate` for its pair. Nothing about the question path changes, so a
-worker's report is the one this machine would make, metric for metric and question for question.
+The index is read once here and put in Ray's object store as its files' bytes. A worker that sees the
+driver's folder with the same manifest (this machine, a shared disk) loads it there; any other writes
+the bytes to a local folder once (named by the hash of the manifest, which lists every file's checksum).
+Either way it loads the index as `assistant ask` would, and runs `evaluate` for its pair. Nothing about
+the question path changes, so a worker's report is the one this machine would make, metric for metric
+and question for question.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Shipped:
     """What a worker needs to rebuild the driver's Retriever: where its index's bytes are, and how to ask."""
 
     index_key: str  # sha256 of the manifest: names the index's contents
+    directory: str  # where the driver has it
     index_ref: list  # [ObjectRef of {relative path: bytes}], in a list so Ray does not fetch it unasked
     settings: Settings
     confidence_model: bytes | None  # the file `settings.confidence_model` names, if any
@@ -78,6 +81,17 @@ def _ensure(folder: Path) -> Path:
     return folder
 
 
+def index_folder(shipped: Shipped) -> Path:
+    """Run on a worker: the driver's folder when this worker sees it unchanged, else a local copy."""
+    try:
+        manifest = (Path(shipped.directory) / MANIFEST).read_bytes()
+    except OSError:
+        manifest = b""
+    if hashlib.sha256(manifest).hexdigest() == shipped.index_key:
+        return Path(shipped.directory)  # load_index checks every file against the manifest's checksums
+    return materialise(shipped.index_key, shipped.index_ref)
+
+
 def _confidence_path(settings: Settings, content: bytes | None) -> str:
     """The worker's path to the driver's confidence model: the same path when it holds the same bytes
     (a shared disk, a local cluster), else a local copy named by its hash."""
@@ -103,8 +117,7 @@ def evaluate_pair(shipped: Shipped, questions: QuestionSet, configuration: Confi
     settings = shipped.settings
     data = _loaded.get(shipped.index_key)
     if data is None:
-        data = _loaded[shipped.index_key] = load_index(materialise(shipped.index_key, shipped.index_ref),
-                                                       exact_limit=settings.exact_limit)
+        data = _loaded[shipped.index_key] = load_index(index_folder(shipped), exact_limit=settings.exact_limit)
     embedder = Embedder(settings.model, settings.device, settings.batch_size, settings.query_cache_size,
                         onnx=shipped.onnx, model_cache=Path(shipped.model_cache) if shipped.model_cache else None)
     local = settings.replace(confidence_model=_confidence_path(settings, shipped.confidence_model))
@@ -146,7 +159,8 @@ def compare_on_ray(retriever, question_sets: list[QuestionSet], configurations: 
     total = sum(len(q) for q in question_sets) * len(configurations)
     with connect(address, num_cpus) as ray:
         files = read_folder(folder)
-        shipped = Shipped(hashlib.sha256(files[MANIFEST]).hexdigest(), [ray.put(files)], settings, confidence,
+        shipped = Shipped(hashlib.sha256(files[MANIFEST]).hexdigest(), str(folder.resolve()), [ray.put(files)],
+                          settings, confidence,
                           retriever.embedder.onnx,
                           str(retriever.embedder.model_cache) if retriever.embedder.model_cache else None)
         del files
