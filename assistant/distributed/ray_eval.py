@@ -22,6 +22,7 @@ from ..config import Settings
 from ..evaluation.evaluate import Configuration, Report, evaluate
 from ..evaluation.questionsets import QuestionSet
 from ..index.folder import MANIFEST
+from ..index.onnx_encoder import default_cache
 from .cluster import ClusterError, connect, first_line, preflight
 
 # Per worker process: index folders already loaded, by the hash of their manifest.
@@ -159,10 +160,10 @@ def compare_on_ray(retriever, question_sets: list[QuestionSet], configurations: 
     total = sum(len(q) for q in question_sets) * len(configurations)
     with connect(address, num_cpus) as ray:
         files = read_folder(folder)
+        # The driver's export cache, resolved here: a worker's environment may not name the same one.
+        model_cache = str(retriever.embedder.model_cache or default_cache())
         shipped = Shipped(hashlib.sha256(files[MANIFEST]).hexdigest(), str(folder.resolve()), [ray.put(files)],
-                          settings, confidence,
-                          retriever.embedder.onnx,
-                          str(retriever.embedder.model_cache) if retriever.embedder.model_cache else None)
+                          settings, confidence, retriever.embedder.onnx, model_cache)
         del files
         task = ray.remote(max_retries=retries)(evaluate_pair)
         pending = {task.remote(shipped, questions, configuration, k): (i, j)
