@@ -106,8 +106,13 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> Iterator
                  include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, ImportError
         # (a ray:// address without Ray Client's grpcio)...: whichever it is, the user gets one line.
+        hint = ""
+        if address and "RAY_AUTH_MODE" not in os.environ:
+            # A cluster started by `ray start` wants a token, which Ray sends only when asked to.
+            hint = ("; if the cluster uses token authentication (Ray's default), set RAY_AUTH_MODE=token and give "
+                    "it the head's token (~/.ray/auth_token, or RAY_AUTH_TOKEN)")
         raise ClusterError(f"cannot start or join the Ray cluster{f' at {address}' if address else ''} "
-                           f"({first_line(exc)})") from None
+                           f"({first_line(exc)}){hint}") from None
     try:
         yield ray
     finally:
