@@ -102,7 +102,8 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> Iterator
     if address:
         check_reachable(address)
     try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, runtime_env=_runtime_env(),
+        # "local": a new cluster, never one that `ray start` left recorded on this machine.
+        ray.init(address=address or "local", num_cpus=None if address else num_cpus, runtime_env=_runtime_env(),
                  include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, ImportError
         # (a ray:// address without Ray Client's grpcio)...: whichever it is, the user gets one line.
@@ -123,8 +124,8 @@ def start_local(num_cpus: int) -> None:
     """Start a local cluster for this process, with the same runtime environment as `connect` (a test
     session starts one, and every `connect` inside it reuses it). Stop it with `ray.shutdown()`."""
     ray = import_ray()
-    ray.init(num_cpus=num_cpus, runtime_env=_runtime_env(), include_dashboard=False, log_to_driver=False,
-             logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=num_cpus, runtime_env=_runtime_env(), include_dashboard=False,
+             log_to_driver=False, logging_level=logging.WARNING)
 
 
 def workers(ray) -> int:
