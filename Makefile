@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test test-fast venv index bench eval lint clean
+.PHONY: run test test-fast venv index bench eval lint clean ray
 
 # torch goes first and pinned: the pin takes the CPU build on this machine, whereas letting
 # sentence-transformers pull an unpinned torch downloads a multi-GB CUDA build.
@@ -30,6 +30,10 @@ test: index
 # The edit loop: everything but the slow tests (subprocesses, load, killed builds, browsers), ~1 minute.
 test-fast: index
 	$(PY) -m pytest -m "not slow and not browser" -q
+
+# The Ray extra: `assistant build --ray` and `assistant eval --ray` (README, "Scaling out (Ray)").
+ray: venv
+	$(PY) -m pip install --quiet -e '.[ray]'
 
 # Every benchmark in one run -> benchmarks/RESULTS.md; `make bench ONLY="coldstart load"` runs just those
 # steps (in one run too) -> benchmarks/out/RESULTS-only.md.

@@ -60,6 +60,14 @@ def say_json(value) -> None:
     print(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+def _ray_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray", action="store_true",
+                        help="spread the work over a Ray cluster (needs the extra: pip install 'faq-assistant[ray]')")
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="join the Ray cluster at ADDR (host:port of `ray start --head`, or ray://host:10001); "
+                             "implies --ray. Without it, --ray starts a cluster on this machine")
+
+
 def _confidence_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-confidence", type=float, metavar="P",
                         help="answer confidently from this estimated probability that the answer is right "
@@ -92,12 +100,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .search.retriever import Retriever
 
     settings = _settings(args)
+    if args.ray or args.ray_address:
+        from .distributed.cluster import preflight
+
+        preflight(args.ray_address)  # Ray installed, the cluster reachable: before any model loads
     if not args.force and args.index_type is None:
         current, _ = open_current(settings.index, settings.corpus, settings.model)  # damaged is not current
         if current is not None:
             say(f"index at {settings.index} is up to date with {settings.corpus}; nothing to do (--force rebuilds)")
             return 0
-    data = Retriever.build(settings=settings, progress=_progress).data
+    if args.ray or args.ray_address:
+        from .distributed.ray_build import build_index_on_ray
+        from .index.embedder import Embedder
+
+        embedder = Embedder(settings.model, settings.device, settings.batch_size, settings.query_cache_size)
+        data = build_index_on_ray(settings.corpus, settings.index, embedder, settings.index_type, _progress,
+                                  settings.exact_limit, address=args.ray_address)
+    else:
+        data = Retriever.build(settings=settings, progress=_progress).data
     _warn(data.manifest)
     counts = data.manifest["counts"]
     say(
@@ -159,11 +179,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before the questions are asked
         raise AssistantError(f"--out {args.out} is a file; give a folder for the report")
     settings = _settings(args)  # another corpus gets its own index, never the default corpus's
+    if args.ray or args.ray_address:
+        from .distributed.cluster import preflight
+
+        preflight(args.ray_address)  # Ray installed, the cluster reachable: before any model loads
     if args.leave_out is not None:
         settings, questions = _left_out(settings, questions, args.leave_out, args.seed)
     retriever = _load(args, settings)
     with _progress_bar(len(questions) * len(configurations)) as progress:
-        reports = compare(retriever, questions, configurations, args.k, progress)
+        if args.ray or args.ray_address:
+            from .distributed.ray_eval import compare_on_ray
+
+            reports = compare_on_ray(retriever, [questions], configurations, args.k, progress,
+                                     address=args.ray_address)[0]
+        else:
+            reports = compare(retriever, questions, configurations, args.k, progress)
     if args.json:
         metrics = {r.config: r.metrics.to_dict() for r in reports}
         say_json(metrics if args.compare is not None else metrics["default"])
@@ -239,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _index_options(build)
     build.add_argument("--index-type", choices=["auto", "flat", "hnsw"], help="FAISS index type (default: auto)")
     build.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    _ray_options(build)
     build.set_defaults(run=cmd_build)
 
     ask = commands.add_parser(
@@ -289,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
     _index_options(evaluate)
     _confidence_option(evaluate)
+    _ray_options(evaluate)
     evaluate.set_defaults(run=cmd_eval)
 
     serve = commands.add_parser(
