@@ -118,6 +118,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)
+    if args.log:  # the CLI logs only when asked
+        from .app.questionlog import LoggedQuestion, append_question
+
+        append_question(args.log, LoggedQuestion.of(answer, history, via="cli"))
     if args.json:
         say_json(json_text(answer))
     else:
@@ -205,11 +209,16 @@ def _progress_bar(total: int):
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app.feedback import check_log
+    from .app.questionlog import check_question_log
     from .app.server import check_address, serve
 
-    settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
+    settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log,
+                                       question_log=args.question_log,
+                                       log_questions=False if args.no_question_log else None)
     check_address(settings.host, settings.port)  # before the model loads
     check_log(settings.feedback_log)
+    if settings.question_log_path is not None:
+        check_question_log(settings.question_log_path)
     serve(settings, _load(args))
     return 0
 
@@ -234,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--history", action="append", metavar="QUESTION",
                      help="an earlier question of the conversation (repeat, oldest first)")
     ask.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    ask.add_argument("--log", metavar="FILE", help="append the question and its outcome to this question log "
+                                                   "(JSONL, for `assistant review`); the CLI logs nothing otherwise")
     _index_options(ask)
     _confidence_option(ask)
     ask.set_defaults(run=cmd_ask)
@@ -270,6 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or $FAQ_ASSISTANT_HOST)")
     serve.add_argument("--port", type=int, help="port (default: 7860, or $FAQ_ASSISTANT_PORT)")
     serve.add_argument("--feedback-log", help="JSONL file that votes are appended to (default: feedback.jsonl)")
+    serve.add_argument("--question-log", metavar="FILE",
+                       help="JSONL file that questions and their outcomes are appended to, for `assistant review` "
+                            "(default: questions.jsonl beside the feedback log)")
+    serve.add_argument("--no-question-log", action="store_true",
+                       help="do not log questions (or $FAQ_ASSISTANT_LOG_QUESTIONS=false)")
     _index_options(serve)
     _confidence_option(serve)
     serve.set_defaults(run=cmd_serve)
