@@ -49,6 +49,11 @@ def _reusable_vectors(target: Path, model: str, weights: str | None) -> dict[int
     return dict(zip(old.views["hash"][keep].tolist(), vectors[keep]))
 
 
+def lexical_text(entry) -> str:
+    """What BM25 indexes of an entry: its question, its alternate phrasings, its answer."""
+    return "\n".join((entry.question, *entry.alternates, entry.answer))
+
+
 def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index_type: str = "auto",
                 progress=None, exact_limit: int = EXACT_LIMIT) -> IndexData:
     """Embed a corpus and write its index to `target`, atomically.
@@ -103,7 +108,7 @@ def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index
         all_views = np.concatenate([views, centroid_views])
 
         vector_index = VectorIndex.build(all_vectors, index_type, exact_limit)
-        lexical = LexicalIndex.build([f"{e.question}\n{e.answer}" for e in entries])
+        lexical = LexicalIndex.build([lexical_text(e) for e in entries])
         manifest = {
             "format_version": FORMAT_VERSION,
             "package_version": __version__,
