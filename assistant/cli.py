@@ -207,6 +207,51 @@ def _progress_bar(total: int):
         yield lambda done, _total: bar.update(done - bar.n)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .review.output import summary, write_review
+    from .review.run import review
+
+    if args.top < 1:
+        raise AssistantError(f"--top must be at least 1, got {args.top}")
+    settings = _settings(args)
+    logs = args.logs or [settings.question_log_path or settings.replace(log_questions=True).question_log_path]
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before minutes of work
+        raise AssistantError(f"--out {args.out} is a file; give a folder for the review")
+    retriever = _load(args, settings)
+    with _stage_bars() as progress:
+        result = review(retriever, logs, shown=args.top, progress=progress)
+    say(summary(result))
+    if args.out:
+        write_review(result, args.out)
+        say(f"wrote {Path(args.out) / 'report.html'}, drafts.jsonl and alternates.jsonl beside it", err=True)
+    return 0
+
+
+@contextlib.contextmanager
+def _stage_bars():
+    """tqdm bars on stderr, one per stage of a long run, when it is a terminal: yields
+    callback(stage, done, total), else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: dict = {}
+    units = {"read": "line", "embed": "wording", "diagnose": "question"}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total or None, file=sys.stderr, desc=stage, unit=units.get(stage, "it"))
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app.feedback import check_log
     from .app.questionlog import check_question_log
@@ -276,6 +321,22 @@ def build_parser() -> argparse.ArgumentParser:
     _index_options(evaluate)
     _confidence_option(evaluate)
     evaluate.set_defaults(run=cmd_eval)
+
+    reviewing = commands.add_parser(
+        "review", help="group the questions the FAQ declined, hedged or got a 👎 for into topics, for its owners",
+        description="Read question logs (and feedback logs), group what the FAQ did not answer well into topics "
+                    "by meaning, rank them by how many users asked, and say for each whether the FAQ is missing "
+                    "content (write drafts.jsonl's entries) or wording (add alternates.jsonl's questions).",
+    )
+    reviewing.add_argument("logs", nargs="*", metavar="LOG",
+                           help="question logs or feedback logs (default: the app's question log)")
+    reviewing.add_argument("--out", metavar="DIR", help="write report.html, topics.jsonl, drafts.jsonl and "
+                                                        "alternates.jsonl into DIR")
+    reviewing.add_argument("--top", type=int, default=50, help="topics to diagnose and report (default 50)")
+    reviewing.add_argument("--no-build", action="store_true",
+                           help="fail instead of building a missing or stale index")
+    _index_options(reviewing)
+    reviewing.set_defaults(run=cmd_review)
 
     serve = commands.add_parser("serve", help="serve the chat app (builds the index when needed)")
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or $FAQ_ASSISTANT_HOST)")

@@ -2,7 +2,7 @@
 
 Each entry is embedded several ways: its question (once per group of entries sharing a question) and
 each alternate phrasing of it the source lists (more question views of the same group), each
-question+passage, each answer sentence, and the centroid of its passages. `views.npy` has one
+question+passage (and alternate+passage), each answer sentence, and the centroid of its passages. `views.npy` has one
 row per vector: its kind, owner (a group or an entry), a character span, and a hash of the embedded
 text (so a rebuild re-embeds only texts that changed).
 """
@@ -60,8 +60,12 @@ def view_texts(entries: list[Entry], passages: list[Passage], group_of: np.ndarr
     entry_index = {e.id: i for i, e in enumerate(entries)}
     for p_index, passage in enumerate(passages):
         entry = entries[entry_index[passage.entry_id]]
-        texts.append(f"{entry.question}\n{passage.text}")
-        rows.append((View.PASSAGE, entry_index[passage.entry_id], p_index, p_index))
+        # An alternate is the question as other users word it, so it heads the passage views too: the
+        # question view alone weighs little in the fusion (see Settings), and without this an
+        # alternate would barely move an entry's score.
+        for question in dict.fromkeys((entry.question, *entry.alternates)):
+            texts.append(f"{question}\n{passage.text}")
+            rows.append((View.PASSAGE, entry_index[passage.entry_id], p_index, p_index))
     for i, entry in enumerate(entries):
         for start, end in sentence_spans(entry.answer):
             sentence = entry.answer[start:end].strip()
