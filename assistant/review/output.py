@@ -31,7 +31,9 @@ def _closest_text(topic: Topic) -> str:
     c = topic.closest
     if c is None:
         return "-"
-    return f"{c.question} [{c.source}:{c.start_line}] (confidence {c.confidence:.2f}, top for {c.reached:.0%})"
+    lacking = f"; it never says: {', '.join(c.lacking)}" if c.lacking else ""
+    return (f"{c.question} [{c.source}:{c.start_line}] (confidence {c.confidence:.2f}, top for {c.reached:.0%}"
+            f"{lacking})")
 
 
 def topic_record(rank: int, topic: Topic) -> dict:
@@ -44,7 +46,7 @@ def topic_record(rank: int, topic: Topic) -> dict:
         "questions": topic.questions,
         "closest": None if c is None else {"entry_id": c.entry_id, "question": c.question, "source": c.source,
                                            "start_line": c.start_line, "confidence": round(c.confidence, 4),
-                                           "reached": round(c.reached, 4)},
+                                           "reached": round(c.reached, 4), "lacking": list(c.lacking)},
     }
 
 
@@ -116,7 +118,9 @@ def render_html(result: Review) -> str:
             shown += f'<br><span class="muted">and {len(topic.questions) - SHOWN_WORDINGS} more</span>'
         c = topic.closest
         closest = "-" if c is None else (f'{e(c.question)}<br><span class="muted">{e(c.source)}:{c.start_line} · '
-                                         f"confidence {c.confidence:.2f} · top for {c.reached:.0%}</span>")
+                                         f"confidence {c.confidence:.2f} · top for {c.reached:.0%}"
+                                         + (f" · never says: {e(', '.join(c.lacking))}" if c.lacking else "")
+                                         + "</span>")
         parts.append(f'<tr><td class="n">{rank}</td><td>{e(topic.kind)}</td><td class="n">{topic.askers}</td>'
                      f'<td class="n">{topic.asked}</td><td class="n">{o["not found"]} / {o["hedged"]} / '
                      f"{topic.down_votes}</td><td>{shown}</td><td>{closest}</td></tr>")
