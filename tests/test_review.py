@@ -203,3 +203,15 @@ def test_cli_ask_logs_only_when_asked_and_review_writes_its_folder(default_corpu
     assert (out / "report.html").exists() and load_corpus(out / "drafts.jsonl").entries
     assert main(["review", str(tmp_path / "missing.jsonl"), "--corpus", str(default_corpus), "--index", index]) == 1
     assert "no log at" in capsys.readouterr().err
+
+
+def test_the_footer_says_questions_are_logged_unless_logging_is_off(retriever, tmp_path):
+    from assistant.app.layout import build_app
+
+    on = retriever.settings.replace(feedback_log=tmp_path / "feedback.jsonl")
+    assert on.question_log_path == tmp_path / "questions.jsonl"  # beside the feedback log
+    config = json.dumps(build_app(retriever, on).get_config_file())
+    assert "Questions asked here are logged on this machine" in config and str(tmp_path) not in config
+    off = on.replace(log_questions=False)
+    assert off.question_log_path is None
+    assert "logged on this machine" not in json.dumps(build_app(retriever, off).get_config_file())

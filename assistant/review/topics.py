@@ -111,14 +111,15 @@ class Topic:
 
 def embed(embedder, texts: list[str], progress: Callable[[int], None] | None = None, batch: int = 256) -> np.ndarray:
     """The texts' vectors from the index's own question encoder, in batches (unit length)."""
-    if not texts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    parts = []
-    for start in range(0, len(texts), batch):
-        parts.append(np.asarray(embedder.embed_queries(texts[start : start + batch]), dtype=np.float32))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    # Shortest first: a batch is padded to its longest text, so texts of like length batch cheaply.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch):
+        rows = order[start : start + batch]
+        vectors[rows] = embedder.embed_queries([texts[i] for i in rows])
         if progress:
-            progress(len(parts[-1]))
-    return np.vstack(parts)
+            progress(len(rows))
+    return vectors
 
 
 def cluster(vectors: np.ndarray, distance: float = TOPIC_DISTANCE) -> np.ndarray:
