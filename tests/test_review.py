@@ -210,8 +210,8 @@ def test_the_footer_says_questions_are_logged_unless_logging_is_off(retriever, t
 
     on = retriever.settings.replace(feedback_log=tmp_path / "feedback.jsonl")
     assert on.question_log_path == tmp_path / "questions.jsonl"  # beside the feedback log
-    config = json.dumps(build_app(retriever, on).get_config_file())
+    config = json.dumps(build_app(retriever, on).get_config_file(), default=str)
     assert "Questions asked here are logged on this machine" in config and str(tmp_path) not in config
     off = on.replace(log_questions=False)
     assert off.question_log_path is None
-    assert "logged on this machine" not in json.dumps(build_app(retriever, off).get_config_file())
+    assert "logged on this machine" not in json.dumps(build_app(retriever, off).get_config_file(), default=str)
