@@ -138,6 +138,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     clean_query(question)  # a question that cannot be asked fails before an index is loaded or built
     retriever = _load(args)
     answer = retriever.answer(question, history=history, k=args.k)
+    if args.log:  # the CLI logs only when asked
+        from .app.questionlog import LoggedQuestion, append_question
+
+        append_question(args.log, LoggedQuestion.of(answer, history, via="cli"))
     if args.json:
         say_json(json_text(answer))
     else:
@@ -233,13 +237,63 @@ def _progress_bar(total: int):
         yield lambda done, _total: bar.update(done - bar.n)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .review.output import summary, write_review
+    from .review.run import review
+
+    if args.top < 1:
+        raise AssistantError(f"--top must be at least 1, got {args.top}")
+    settings = _settings(args)
+    logs = args.logs or [settings.question_log_path or settings.replace(log_questions=True).question_log_path]
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before minutes of work
+        raise AssistantError(f"--out {args.out} is a file; give a folder for the review")
+    retriever = _load(args, settings)
+    with _stage_bars() as progress:
+        result = review(retriever, logs, shown=args.top, progress=progress)
+    say(summary(result))
+    if args.out:
+        write_review(result, args.out)
+        say(f"wrote {Path(args.out) / 'report.html'}, drafts.jsonl and alternates.jsonl beside it", err=True)
+    return 0
+
+
+@contextlib.contextmanager
+def _stage_bars():
+    """tqdm bars on stderr, one per stage of a long run, when it is a terminal: yields
+    callback(stage, done, total), else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: dict = {}
+    units = {"read": "line", "embed": "wording", "diagnose": "question"}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total or None, file=sys.stderr, desc=stage, unit=units.get(stage, "it"))
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app.feedback import check_log
+    from .app.questionlog import check_question_log
     from .app.server import check_address, serve
 
-    settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log)
+    settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log,
+                                       question_log=args.question_log,
+                                       log_questions=False if args.no_question_log else None)
     check_address(settings.host, settings.port)  # before the model loads
     check_log(settings.feedback_log)
+    if settings.question_log_path is not None:
+        check_question_log(settings.question_log_path)
     serve(settings, _load(args))
     return 0
 
@@ -286,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--history", action="append", metavar="QUESTION",
                      help="an earlier question of the conversation (repeat, oldest first)")
     ask.add_argument("--no-build", action="store_true", help="fail instead of building a missing or stale index")
+    ask.add_argument("--log", metavar="FILE", help="append the question and its outcome to this question log "
+                                                   "(JSONL, for `assistant review`); the CLI logs nothing otherwise")
     _index_options(ask)
     _confidence_option(ask)
     ask.set_defaults(run=cmd_ask)
@@ -323,6 +379,24 @@ def build_parser() -> argparse.ArgumentParser:
     _ray_options(evaluate)
     evaluate.set_defaults(run=cmd_eval)
 
+    reviewing = commands.add_parser(
+        "review", help="group the questions the FAQ declined, hedged or got a 👎 for into topics, for its owners",
+        formatter_class=_Examples,
+        description="Read question logs (and feedback logs), group what the FAQ did not answer well into topics "
+                    "by meaning, rank them by how many users asked, and say for each whether the FAQ is missing "
+                    "content (write drafts.jsonl's entries) or wording (add alternates.jsonl's questions).",
+        epilog="examples:\n  assistant review\n  assistant review questions.jsonl feedback.jsonl --out review-report",
+    )
+    reviewing.add_argument("logs", nargs="*", metavar="LOG",
+                           help="question logs or feedback logs (default: the app's question log)")
+    reviewing.add_argument("--out", metavar="DIR", help="write report.html, topics.jsonl, drafts.jsonl and "
+                                                        "alternates.jsonl into DIR")
+    reviewing.add_argument("--top", type=int, default=50, help="topics to diagnose and report (default 50)")
+    reviewing.add_argument("--no-build", action="store_true",
+                           help="fail instead of building a missing or stale index")
+    _index_options(reviewing)
+    reviewing.set_defaults(run=cmd_review)
+
     serve = commands.add_parser(
         "serve", help="serve the chat app (builds the index when needed)", formatter_class=_Examples,
         description="Serve the chat app in the browser, on this machine only unless --host says otherwise.",
@@ -331,6 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, or $FAQ_ASSISTANT_HOST)")
     serve.add_argument("--port", type=int, help="port (default: 7860, or $FAQ_ASSISTANT_PORT)")
     serve.add_argument("--feedback-log", help="JSONL file that votes are appended to (default: feedback.jsonl)")
+    serve.add_argument("--question-log", metavar="FILE",
+                       help="JSONL file that questions and their outcomes are appended to, for `assistant review` "
+                            "(default: questions.jsonl beside the feedback log)")
+    serve.add_argument("--no-question-log", action="store_true",
+                       help="do not log questions (or $FAQ_ASSISTANT_LOG_QUESTIONS=false)")
     _index_options(serve)
     _confidence_option(serve)
     serve.set_defaults(run=cmd_serve)

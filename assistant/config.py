@@ -74,6 +74,10 @@ class Settings:
     query_cache_size: int = 1024
 
     feedback_log: Path = Path("feedback.jsonl")
+    # The question log (app/questionlog.py): every question the app answers, for `assistant review`.
+    # Empty: questions.jsonl beside the feedback log, so the two logs of one app stay together.
+    question_log: str = ""
+    log_questions: bool = True
     host: str = "127.0.0.1"
     port: int = 7860
     # The app answers up to 32 requests at once (batched: app/batching.py); the rest wait in a queue
@@ -85,6 +89,13 @@ class Settings:
     def __post_init__(self) -> None:
         for name, problem in _problems(self):
             raise SettingError(name, f"setting{'s' if '*' in name else ''} {name} {problem}")
+
+    @property
+    def question_log_path(self) -> Path | None:
+        """Where the app appends questions; None when `log_questions` is off."""
+        if not self.log_questions:
+            return None
+        return Path(self.question_log) if self.question_log else self.feedback_log.parent / "questions.jsonl"
 
     @property
     def weights(self) -> dict[str, float]:

@@ -17,6 +17,7 @@ from ..render import Reply, render_answer, render_error, render_question
 from ..search.query import MAX_QUERY_CHARS
 from ..text import valid_unicode
 from .feedback import Vote, append_vote
+from .questionlog import LoggedQuestion, append_question, append_question_vote, new_id
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +47,35 @@ class Turn:
         question: what the user asked, as typed.
         reply: what the chat shows.
         answer: the retriever's answer; None when answering failed.
+        logged_id: its id in the question log, when it was logged.
     """
 
     question: str
     reply: Reply
     answer: Answer | None = None
+    logged_id: str | None = None
 
 
 @dataclass
 class Chat:
-    """The turns of one conversation, oldest first."""
+    """The turns of one conversation, oldest first; `session` is a random id that groups its questions
+    in the question log (one asker, however often they rephrase)."""
 
     turns: list[Turn] = field(default_factory=list)
+    # Drawn at the first question, not here: Gradio deep-copies one initial Chat into every session.
+    session: str | None = None
 
     def history(self) -> list[str]:
         """The earlier questions that were answered (found or not), oldest first."""
         return [t.question for t in self.turns if t.answer is not None][-MAX_HISTORY:]
 
     def ask(self, retriever, question: str, passages: int = 1, show_scores: bool = False,
-            entries: Mapping[str, Entry] | None = None) -> Turn:
+            entries: Mapping[str, Entry] | None = None, question_log: str | Path | None = None) -> Turn:
         """Answer `question` with the conversation so far as its history, and add the turn.
 
         A failure becomes a short reply: an `AssistantError`'s own message (they are written for
-        users), otherwise a generic one, with the traceback in the log.
+        users), otherwise a generic one, with the traceback in the log. An answer is appended to
+        `question_log` when one is given; a log that cannot be written never costs the user the answer.
 
         Args:
             entries: the FAQ's entries by id (`entries_by_id`), so replies show each answer's links,
@@ -76,8 +83,9 @@ class Chat:
         """
         if isinstance(question, str):
             question = received_text(question)
+        history = self.history()
         try:
-            answer = retriever.answer(question, history=self.history(), k=passages)
+            answer = retriever.answer(question, history=history, k=passages)
             reply = render_answer(answer, passages, show_scores, entries)
         except AssistantError as exc:
             answer, reply = None, render_error(str(exc))
@@ -85,6 +93,11 @@ class Chat:
             log.exception("answering %r failed", question[:200])
             answer, reply = None, render_error()
         turn = Turn(question, reply, answer)
+        if answer is not None and question_log is not None:
+            self.session = self.session or new_id()
+            logged = LoggedQuestion.of(answer, history, via="chat", session=self.session)
+            if log_question(question_log, logged):
+                turn.logged_id = logged.id
         self.turns.append(turn)
         del self.turns[:-MAX_TURNS]
         return turn
@@ -107,8 +120,10 @@ class Chat:
         number = message_index // 2
         return self.turns[number] if number < len(self.turns) else None
 
-    def vote(self, message_index: int, liked: bool, log_path: str | Path) -> Vote | None:
-        """Record a 👍 (`liked`) or 👎 on the reply at `message_index` in the feedback log.
+    def vote(self, message_index: int, liked: bool, log_path: str | Path,
+             question_log: str | Path | None = None) -> Vote | None:
+        """Record a 👍 (`liked`) or 👎 on the reply at `message_index` in the feedback log, and in the
+        question log beside the question when that was logged.
 
         Returns:
             The vote written, or None when that message is not an answer (a failed request, a user
@@ -125,4 +140,17 @@ class Chat:
             score=top.score if top else None, found=answer.found,
         )
         append_vote(log_path, vote)
+        if question_log is not None and turn.logged_id is not None:
+            append_question_vote(question_log, turn.logged_id, vote.vote)
         return vote
+
+
+def log_question(path: str | Path, question: LoggedQuestion) -> bool:
+    """Append `question` to the question log at `path`; a failure is logged, not raised (the user
+    still gets the answer). Returns whether it was written."""
+    try:
+        append_question(path, question)
+    except AssistantError as exc:
+        log.error("%s", exc)
+        return False
+    return True

@@ -24,7 +24,8 @@ from ..errors import AssistantError
 from ..render import escape
 from ..search.query import MAX_INPUT_CHARS
 from .batching import AnswerBatcher
-from .chat import MAX_HISTORY, Chat, entries_by_id, received_text
+from .chat import MAX_HISTORY, Chat, entries_by_id, log_question, received_text
+from .questionlog import LoggedQuestion
 
 if TYPE_CHECKING:
     from ..search.retriever import Retriever
@@ -80,6 +81,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     """
     settings = settings or retriever.settings
     entries = entries_by_id(retriever.entries)
+    question_log = settings.question_log_path  # None: questions are not logged
     questions = [e.question for e in retriever.entries]
     title = faq_title(retriever)
     browsable = questions[:MAX_BROWSE]
@@ -89,7 +91,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
 
     def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
         passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
-        chat.ask(answers, question, passages, bool(show_scores), entries)
+        chat.ask(answers, question, passages, bool(show_scores), entries, question_log)
         return chat
 
     def on_submit(question: str, chat: Chat, passages, show_scores):
@@ -112,7 +114,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     def on_vote(chat: Chat, event: gr.LikeData) -> None:
         if isinstance(event.liked, bool):  # anything else is a vote withdrawn, or not a thumb
             try:
-                chat.vote(event.index, event.liked, settings.feedback_log)
+                chat.vote(event.index, event.liked, settings.feedback_log, question_log)
             except AssistantError as exc:
                 log.error("%s", exc)
                 gr.Warning("Your vote could not be saved.")
@@ -136,12 +138,15 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         if isinstance(question, str):
             question = received_text(question)
         try:
-            return answers.answer(question, history=history, k=k).to_dict()
+            answer = answers.answer(question, history=history, k=k)
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception:
             log.exception("API answer to %r failed", str(question)[:200])
             raise gr.Error("Something went wrong answering that question.", print_exception=False) from None
+        if question_log is not None:
+            log_question(question_log, LoggedQuestion.of(answer, history, via="api"))
+        return answer.to_dict()
 
     placeholder = (f"**{escape(title)}**\n\nAsk a question. Every answer is quoted word for word from the FAQ, "
                    f"with its source. Or start with one of these:")
@@ -173,6 +178,8 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
             passages = gr.Slider(1, MAX_PASSAGES, value=1, step=1, label="Passages shown",
                                  info="The best answer first, then the next closest entries")
             show_scores = gr.Checkbox(False, label="Show scores", info="The fused retrieval score of each source")
+        if question_log is not None:  # said plainly; where the log is stays on the server
+            gr.Markdown("Questions asked here are logged on this machine, to improve the FAQ.", elem_id="logged")
 
         box.submit(on_submit, [box, chat, passages, show_scores], [chatbot, chat, box], **private)
         chatbot.example_select(on_pick, [chat, passages, show_scores], [chatbot, chat], **private)

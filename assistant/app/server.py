@@ -13,6 +13,7 @@ from .batching import MAX_BATCH_SIZE
 from .feedback import check_log
 from .guard import Guard
 from .layout import build_app, page_options
+from .questionlog import check_question_log
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -112,6 +113,8 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
 
     check_address(settings.host, settings.port)
     check_log(settings.feedback_log)
+    if settings.question_log_path is not None:
+        check_question_log(settings.question_log_path)
     if retriever is None:
         from ..search.retriever import Retriever
 
@@ -127,5 +130,8 @@ def serve(settings: Settings, retriever: Retriever | None = None) -> None:
         print(f"FAQ assistant running at {url}", flush=True)
         print(f"warning: listening on {settings.host}, so the app is reachable from the network by anyone who can "
               "reach this machine, with no login", file=sys.stderr, flush=True)
-    print(for_terminal(f"feedback is appended to {settings.feedback_log}; Ctrl+C stops"), file=sys.stderr, flush=True)
+    logged = settings.question_log_path
+    questions = f"questions to {logged}" if logged is not None else "questions are not logged"
+    print(for_terminal(f"feedback is appended to {settings.feedback_log}, {questions}; Ctrl+C stops"),
+          file=sys.stderr, flush=True)
     app.block_thread()

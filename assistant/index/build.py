@@ -125,7 +125,7 @@ def index_entries(entries: list[Entry], embedder, corpus: dict, *, warnings: lis
     all_views = np.concatenate([views, centroid_views])
 
     vector_index = VectorIndex.build(all_vectors, index_type, exact_limit)
-    lexical = LexicalIndex.build([f"{e.question}\n{e.answer}" for e in entries])
+    lexical = LexicalIndex.build([lexical_text(e) for e in entries])
     manifest = {
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
@@ -148,6 +148,11 @@ def index_entries(entries: list[Entry], embedder, corpus: dict, *, warnings: lis
     }
     acronyms = find_acronyms(f"{e.question}\n{e.answer}" for e in entries)
     return IndexData(None, manifest, entries, passages, group_of, all_views, vector_index, lexical, acronyms)
+
+
+def lexical_text(entry) -> str:
+    """What BM25 indexes of an entry: its question, its alternate phrasings, its answer."""
+    return "\n".join((entry.question, *entry.alternates, entry.answer))
 
 
 def build_index(corpus: Corpus | Path | str, target: Path | str, embedder, index_type: str = "auto",

@@ -41,7 +41,9 @@ from .model_identity import model_identity
 from .vectors import EXACT_LIMIT, VectorIndex
 from .views import VIEW_DTYPE, View, question_groups
 
-FORMAT_VERSION = 3  # 2: acronyms.json; 3: the manifest records each file's size and sha256
+# 2: acronyms.json; 3: the manifest records each file's size and sha256; 4: alternate questions are
+# question views and BM25 text (an index of version 3 left them out: rebuilt)
+FORMAT_VERSION = 4
 
 
 # manifest["corpus"]["kind"] of an index built from Python objects (`Retriever.from_entries`), which

@@ -1,7 +1,8 @@
 """The views of an FAQ entry that are embedded, and the table that says which vector is which.
 
-Each entry is embedded several ways: its question (once per group of entries sharing a question),
-each question+passage, each answer sentence, and the centroid of its passages. `views.npy` has one
+Each entry is embedded several ways: its question (once per group of entries sharing a question) and
+each alternate phrasing of it the source lists (more question views of the same group), each
+question+passage (and alternate+passage), each answer sentence, and the centroid of its passages. `views.npy` has one
 row per vector: its kind, owner (a group or an entry), a character span, and a hash of the embedded
 text (so a rebuild re-embeds only texts that changed).
 """
@@ -24,7 +25,7 @@ class View(IntEnum):
     """What a vector stands for. QUESTION and CENTROID are owned by a question group, PASSAGE and
     SENTENCE by an entry."""
 
-    QUESTION = 0  # the question text
+    QUESTION = 0  # the question text, or one of its alternate phrasings
     PASSAGE = 1  # question + one passage of the answer
     SENTENCE = 2  # one sentence of the answer (start, end: its span in the answer)
     CENTROID = 3  # the normalised mean of a group's passage vectors
@@ -44,18 +45,27 @@ def question_groups(entries: list[Entry]) -> np.ndarray:
 def view_texts(entries: list[Entry], passages: list[Passage], group_of: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The texts to embed (every view but centroids) and their view rows."""
     texts, rows = [], []
-    seen_groups: set[int] = set()
+    phrasings: dict[int, set[str]] = {}  # per group, the question keys already embedded
     for i, entry in enumerate(entries):
         group = int(group_of[i])
-        if group not in seen_groups:
-            seen_groups.add(group)
-            texts.append(entry.question)
-            rows.append((View.QUESTION, group, 0, 0))
+        seen = phrasings.setdefault(group, set())
+        # An alternate is another question view of the group: the question signal is the best
+        # cosine over all of them, so a user's wording that the FAQ lists reaches the entry.
+        for text in (entry.question, *entry.alternates):
+            key = question_key(text)
+            if key and key not in seen:
+                seen.add(key)
+                texts.append(text)
+                rows.append((View.QUESTION, group, 0, 0))
     entry_index = {e.id: i for i, e in enumerate(entries)}
     for p_index, passage in enumerate(passages):
         entry = entries[entry_index[passage.entry_id]]
-        texts.append(f"{entry.question}\n{passage.text}")
-        rows.append((View.PASSAGE, entry_index[passage.entry_id], p_index, p_index))
+        # An alternate is the question as other users word it, so it heads the passage views too: the
+        # question view alone weighs little in the fusion (see Settings), and without this an
+        # alternate would barely move an entry's score.
+        for question in dict.fromkeys((entry.question, *entry.alternates)):
+            texts.append(f"{question}\n{passage.text}")
+            rows.append((View.PASSAGE, entry_index[passage.entry_id], p_index, p_index))
     for i, entry in enumerate(entries):
         for start, end in sentence_spans(entry.answer):
             sentence = entry.answer[start:end].strip()

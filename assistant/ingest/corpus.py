@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import CorpusError
 from . import readers
+from .alternates import comment_alternates
 from .answer_text import inline_text, render_blocks
 from .cleaning import word_list_digest
 from .detect import SUFFIXES, format_of
@@ -27,7 +28,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 # file's size), so marked-up files are read up to this size; plain text and tables up to MAX_FILE_BYTES.
 MAX_MARKUP_BYTES = 8 * 1024 * 1024
 # Bump when parsing or cleaning changes what entries a file yields: it invalidates built indexes.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: alternates comments in Markdown and HTML
 # "Reads badly": more of the text than this share lies outside every entry found, or a file longer
 # than this many lines yields one entry (a short file may hold one question; a long one rarely does).
 MAX_TEXT_OUTSIDE = 0.5
@@ -166,11 +167,17 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
             id=entry_id, question=question, answer=rendered.text, source=source, start_line=section.line,
             end_line=max(section.end_line or section.line, section.title_end, last_line), url=url, title=title,
             line_offsets=tuple(rendered.line_offsets), marks=tuple(rendered.marks),
-            anchor=section.anchor, alternates=row.alternates if row is not None else (),
+            anchor=section.anchor, alternates=row.alternates if row is not None else _own_alternates(document, section),
         ))
     if not all(s.row is not None for s in document.root.children):  # tables read as they are
         _check_reading(document, found, entries, source, warnings)
     return entries
+
+
+def _own_alternates(document: Document, section) -> tuple[str, ...]:
+    """The alternates comments between a section's question and its first sub-section."""
+    last = section.children[0].start - 1 if section.children else (section.end_line or section.line)
+    return comment_alternates(document.lines, section.start, last)
 
 
 def _check_reading(document: Document, found: list, entries: list[Entry], source: str,
