@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..index.build import _reusable_vectors, build_index
+from ..index.build import _vectors_on_disk, build_index
 from ..index.chunking import chunk_entry
 from ..index.embedder import Embedder
 from ..index.folder import check_replaceable, real_folder
@@ -75,7 +75,7 @@ def texts_to_embed(corpus: Corpus, target: Path, embedder: Embedder) -> list[str
     passages = [p for e in entries for p in chunk_entry(e, embedder.max_tokens, embedder.token_spans)]
     texts, views = view_texts(entries, passages, question_groups(entries))
     weights = embedder.identity.sha256
-    known = _reusable_vectors(target, embedder.name, weights) if target.exists() else {}
+    known = _vectors_on_disk(target, embedder.name, weights)(views["hash"]) if target.exists() else {}
     todo = [text for text, text_hash in zip(texts, views["hash"].tolist())
             if len(known.get(text_hash, ())) != embedder.dimension]
     return list(dict.fromkeys(todo))
