@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .answer import HEDGED, NOT_FOUND, Answer
 from .ingest.entry import CODE, CODEBLOCK, LINK, Entry, Mark
 from .search.hit import Hit
+from .text import covers
 
 # What the user typed is shown up to this length (the retriever reads no more than this either).
 MAX_SHOWN_QUESTION = 2000
@@ -113,7 +114,7 @@ def answer_markdown(text: str, spans: Sequence[tuple[int, int]] = (), marks: Seq
     Returns:
         Markdown with a little HTML (`mark`, `a`, `code`).
     """
-    if not whole and _covers(text, spans):
+    if not whole and covers(text, spans):
         spans = ()
     parts: list[str] = []
     position = 0
@@ -124,18 +125,6 @@ def answer_markdown(text: str, spans: Sequence[tuple[int, int]] = (), marks: Seq
         position = block.end
     parts.append(_prose(text, position, len(text), spans, marks))
     return "\n\n".join(part for part in parts if part.strip())
-
-
-def _covers(text: str, spans: Sequence[tuple[int, int]]) -> bool:
-    """True when `spans` leave nothing but whitespace of `text` (and there is a span)."""
-    if not spans:
-        return False
-    position, outside = 0, []
-    for start, end in sorted(spans):
-        outside.append(text[position:start])
-        position = max(position, end)
-    outside.append(text[position:])
-    return not "".join(outside).strip()
 
 
 def fenced(code: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index.store import IndexData
+from ..text import covers
 from .hit import Hit
 from .scoring import PASSAGE, SENTENCE, Scores
 
@@ -21,16 +22,6 @@ def _introduces(sentence: str) -> bool:
     """A lead-in ("Confidential VMs offer:") announces what follows; it matches the question's words
     but does not answer it, so it is never highlighted on its own."""
     return sentence.endswith(":")
-
-
-def _covers(text: str, spans: list[tuple[int, int]]) -> bool:
-    """True when nothing but whitespace of `text` lies outside `spans`."""
-    position, outside = 0, []
-    for start, end in sorted(spans):
-        outside.append(text[position:start])
-        position = max(position, end)
-    outside.append(text[position:])
-    return not "".join(outside).strip()
 
 
 @dataclass
@@ -108,7 +99,7 @@ class HitMaker:
                     break
                 offset = start - passage.start - lead
                 spans.append((offset, offset + len(sentence)))
-            if len(spans) > 1 and _covers(passage.text, spans):
+            if len(spans) > 1 and covers(passage.text, spans):
                 spans = spans[:1]  # every sentence highlighted points at nothing: the best one only
         return Hit(
             entry_id=entry.id, question=entry.question, text=passage.text, score=round(score, 4),
