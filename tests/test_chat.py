@@ -1,5 +1,6 @@
 """A chat session over the real FAQ: follow-ups, messages, failures, and the feedback log."""
 
+import copy
 import json
 import threading
 
@@ -118,3 +119,34 @@ def test_bad_votes_and_logs_are_clear_errors(tmp_path):
     (tmp_path / "folder.jsonl").mkdir()
     with pytest.raises(AssistantError, match="cannot read the feedback log"):
         read_votes(tmp_path / "folder.jsonl")
+
+
+class _Overlap:
+    """The real retriever, counting how many answers of one chat run at the same moment."""
+
+    def __init__(self, retriever):
+        self.retriever, self.running, self.most, self.guard = retriever, 0, 0, threading.Lock()
+
+    def answer(self, question, history=None, k=None):
+        with self.guard:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            threading.Event().wait(0.05)  # widen the window two unguarded calls would overlap in
+            return self.retriever.answer(question, history=history, k=k)
+        finally:
+            with self.guard:
+                self.running -= 1
+
+
+def test_one_session_answers_one_question_at_a_time(retriever):
+    # The app runs many requests at once; two events of one session must not read the same history.
+    chat, answers = copy.deepcopy(Chat()), _Overlap(retriever)
+    questions = ["Can I do attestation for AMD confidential VMs?", "and for Intel?", "is the swap file encrypted?",
+                 "do they cost more?"]
+    threads = [threading.Thread(target=chat.ask, args=(answers, q)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.most == 1 and len(chat.turns) == 4

@@ -4,7 +4,9 @@ chat shows, and votes on its answers. No Gradio here: the UI holds one `Chat` pe
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,16 @@ class Chat:
     # Drawn at the first question, not here: Gradio deep-copies one initial Chat into every session.
     session: str | None = None
 
+    def __post_init__(self) -> None:
+        # The app runs several requests at once, and two events of one session (a question still
+        # being answered, a suggestion clicked) would both read the same history: one at a time per
+        # session. Not a field: Gradio copies the fields of a session's state (`asdict`).
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict) -> Chat:
+        # Gradio copies the initial Chat into each session; a lock cannot be copied, each gets its own.
+        return Chat(copy.deepcopy(self.turns, memo), self.session)
+
     def history(self) -> list[str]:
         """The earlier questions that were answered (found or not), oldest first."""
         return [t.question for t in self.turns if t.answer is not None][-MAX_HISTORY:]
@@ -81,26 +93,27 @@ class Chat:
             entries: the FAQ's entries by id (`entries_by_id`), so replies show each answer's links,
                 code and cited lines.
         """
-        if isinstance(question, str):
-            question = received_text(question)
-        history = self.history()
-        try:
-            answer = retriever.answer(question, history=history, k=passages)
-            reply = render_answer(answer, passages, show_scores, entries)
-        except AssistantError as exc:
-            answer, reply = None, render_error(str(exc))
-        except Exception:
-            log.exception("answering %r failed", question[:200])
-            answer, reply = None, render_error()
-        turn = Turn(question, reply, answer)
-        if answer is not None and question_log is not None:
-            self.session = self.session or new_id()
-            logged = LoggedQuestion.of(answer, history, via="chat", session=self.session)
-            if log_question(question_log, logged):
-                turn.logged_id = logged.id
-        self.turns.append(turn)
-        del self.turns[:-MAX_TURNS]
-        return turn
+        with self._lock:
+            if isinstance(question, str):
+                question = received_text(question)
+            history = self.history()
+            try:
+                answer = retriever.answer(question, history=history, k=passages)
+                reply = render_answer(answer, passages, show_scores, entries)
+            except AssistantError as exc:
+                answer, reply = None, render_error(str(exc))
+            except Exception:
+                log.exception("answering %r failed", question[:200])
+                answer, reply = None, render_error()
+            turn = Turn(question, reply, answer)
+            if answer is not None and question_log is not None:
+                self.session = self.session or new_id()
+                logged = LoggedQuestion.of(answer, history, via="chat", session=self.session)
+                if log_question(question_log, logged):
+                    turn.logged_id = logged.id
+            self.turns.append(turn)
+            del self.turns[:-MAX_TURNS]
+            return turn
 
     def messages(self) -> list[dict]:
         """The conversation as Gradio Chatbot messages; the last reply carries its options."""
