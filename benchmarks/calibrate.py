@@ -70,7 +70,7 @@ class Row:
 
 
 def answer_case(case: Case, embedder) -> list[Row]:
-    from assistant import Retriever, load_corpus
+    from assistant import Retriever, Settings, load_corpus
     from assistant.evaluation.leaveout import leave_out, write_corpus
     from assistant.evaluation.questionsets import read_question_set
 
@@ -80,11 +80,23 @@ def answer_case(case: Case, embedder) -> list[Row]:
         kept, questions = leave_out(load_corpus(case.corpus).entries, questions, case.leave_out, case.seed)
         corpus = write_corpus(kept, CACHE / "corpora" / f"{case.faq}-{case.seed}.jsonl")
     retriever = Retriever.load(CACHE / "index" / (case.faq + (f"-leaveout{case.seed}" if case.leave_out else "")),
-                               corpus=corpus, embedder=embedder)
+                               corpus=corpus, embedder=embedder, settings=Settings.from_env(
+                                   confidence_model=str(_measuring_model())))
     questions = questions.resolve(retriever.entries).questions
     answers = retriever.batch_answer([q.query for q in questions], [list(q.history) for q in questions])
     return [Row(case.name, case.faq, a.evidence, int(bool(a.ranking) and a.ranking[0].entry_id in q.relevant),
                 bool(q.relevant)) for q, a in zip(questions, answers)]
+
+
+def _measuring_model() -> Path:
+    """A confidence model that weighs every feature 0: answers carry every feature in their evidence
+    (a Retriever computes the word features only for a model that reads them)."""
+    from assistant.search.confidence import FEATURES
+
+    path = CACHE / "measure-every-feature.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"weights": dict.fromkeys(FEATURES, 0.0), "bias": 0.0}), encoding="utf-8")
+    return path
 
 
 def fit(rows: list[Row], features: tuple[str, ...]):

@@ -150,3 +150,14 @@ def test_overlap_weighs_words_the_corpus_never_uses_the_most(retriever):
 def test_settings_name_the_confidence_thresholds():
     settings = Settings()
     assert 0 < settings.hedge_confidence < settings.min_confidence < 1
+
+
+def test_word_features_are_computed_only_for_a_model_that_reads_them(retriever, tmp_path):
+    question = "is the swap file encrypted?"
+    shipped = retriever.answer(question)
+    assert not default_model().reads_words and not {"coverage", "known", "words"} & set(shipped.evidence)
+    model = tmp_path / "words.json"
+    model.write_text(json.dumps({"weights": {"score": 7.6, "margin": 9.7, "coverage": 0.0}, "bias": -5.0}))
+    reading = retriever.with_settings(confidence_model=str(model)).answer(question)
+    assert {"coverage", "known", "words"} <= set(reading.evidence)
+    assert reading.evidence["score"] == shipped.evidence["score"] and reading.ranking == shipped.ranking

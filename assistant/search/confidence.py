@@ -25,10 +25,14 @@ import numpy as np
 from ..errors import AssistantError
 from .scoring import SIGNALS, Scores
 
-FEATURES = ("score", "margin", *SIGNALS, "coverage", "known", "words")
+# Features read from the question's words (tokenized and stemmed again): computed only for a model
+# that names one of them, so the shipped model (score and margin) costs nothing per question for them.
+WORD_FEATURES = ("coverage", "known", "words")
+FEATURES = ("score", "margin", *SIGNALS, *WORD_FEATURES)
 
 
-def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: str, lexical) -> dict[str, float]:
+def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: str = "",
+             lexical=None) -> dict[str, float]:
     """The confidence features of query `row` whose best entry is `top`.
 
     Args:
@@ -37,7 +41,7 @@ def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: st
         top: the index of the query's best entry.
         group_of: the question group of every entry (entries sharing a question are not rivals).
         query: the text searched, for the share of its words (by IDF) the entry and the corpus hold.
-        lexical: the corpus's `LexicalIndex`.
+        lexical: the corpus's `LexicalIndex`; None leaves out the WORD_FEATURES.
     """
     fused = scores.fused[row]
     rivals = fused[group_of != group_of[top]]
@@ -45,8 +49,9 @@ def features(scores: Scores, row: int, top: int, group_of: np.ndarray, query: st
     best = float(fused[top])
     out = {"score": best, "margin": best - float(rivals.max()) if len(rivals) else best}
     out.update({name: float(scores.signals[name][row, top]) for name in SIGNALS})
-    overlap = lexical.overlap(query, top)
-    out.update(coverage=overlap.in_document, known=overlap.in_corpus, words=float(min(overlap.words, 12)))
+    if lexical is not None:
+        overlap = lexical.overlap(query, top)
+        out.update(coverage=overlap.in_document, known=overlap.in_corpus, words=float(min(overlap.words, 12)))
     # A signal left out of a candidate search is -inf: it counts as no evidence at all.
     return {name: value if math.isfinite(value) else 0.0 for name, value in out.items()}
 
@@ -75,6 +80,11 @@ class ConfidenceModel:
         if not self.calibration:
             return p
         return float(np.interp(p, [x for x, _ in self.calibration], [y for _, y in self.calibration]))
+
+    @property
+    def reads_words(self) -> bool:
+        """Whether the model uses a feature of the question's words (WORD_FEATURES)."""
+        return any(name in self.weights for name in WORD_FEATURES)
 
     def to_dict(self) -> dict:
         return {"weights": self.weights, "bias": self.bias, "calibration": [list(c) for c in self.calibration],

@@ -309,12 +309,13 @@ class Retriever:
             # as sure as the surest of its readings, alone, in context, or averaged, for the entry given.
             readings[row] = [row, best, alone]
         answers = []
+        lexical = data.lexical if self._confidence.reads_words else None
         for row, (question, resolved) in enumerate(zip(questions, searched)):
             hits = state.hit_maker.hits(scores, row, max(k, 3))
             top = int(np.argmax(scores.fused[row]))
             evidence, confidence = max(
-                ((e, self._confidence(e)) for e in (features(scores, r, top, data.group_of, texts[r],
-                                                             data.lexical) for r in readings[row])),
+                ((e, self._confidence(e)) for e in (features(scores, r, top, data.group_of, texts[r], lexical)
+                                                    for r in readings[row])),
                 key=lambda pair: pair[1])
             answers.append(decide(question, resolved, hits, confidence, evidence, self.settings, k, read[row][1]))
         return answers
