@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import AssistantError
-from .jsonlog import LogWriteError, append_line, check_appendable, read_rows, skip
+from .jsonlog import append_to_log, check_log_writable, read_rows, skip
 
 VOTES = ("up", "down")
 
@@ -49,10 +49,7 @@ def append_vote(path: str | Path, vote: Vote) -> None:
         AssistantError: the log cannot be written.
     """
     record = {"timestamp": vote.timestamp, **{k: v for k, v in asdict(vote).items() if k != "timestamp"}}
-    try:
-        append_line(path, record)
-    except LogWriteError as exc:
-        raise AssistantError(f"cannot write the feedback log {path}: {exc}") from None
+    append_to_log("feedback log", path, record)
 
 
 def check_log(path: str | Path) -> None:
@@ -62,11 +59,7 @@ def check_log(path: str | Path) -> None:
         AssistantError: a folder, a FIFO or a file that cannot be written in its place, or no folder
             where it could be created.
     """
-    try:
-        check_appendable(path)
-    except LogWriteError as exc:
-        raise AssistantError(f"cannot write the feedback log {path}: {exc}; choose another with "
-                             "--feedback-log") from None
+    check_log_writable("feedback log", path, "choose another with --feedback-log")
 
 
 def read_votes(path: str | Path) -> list[Vote]:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import AssistantError
 from ..text import valid_unicode
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,31 @@ def check_appendable(path: str | Path) -> None:
         folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise LogWriteError(f"{folder} is not a folder that can be written")
+
+
+def append_to_log(log: str, path: str | Path, record: dict) -> None:
+    """`append_line`, a failure being one line that names the log ("the feedback log").
+
+    Raises:
+        AssistantError: the log cannot be written.
+    """
+    try:
+        append_line(path, record)
+    except LogWriteError as exc:
+        raise AssistantError(f"cannot write the {log} {path}: {exc}") from None
+
+
+def check_log_writable(log: str, path: str | Path, remedy: str) -> None:
+    """`check_appendable` for a server's start, a failure being one line naming the log and `remedy`.
+
+    Raises:
+        AssistantError: a folder, a FIFO or a file that cannot be written in its place, or no folder
+            where it could be created.
+    """
+    try:
+        check_appendable(path)
+    except LogWriteError as exc:
+        raise AssistantError(f"cannot write the {log} {path}: {exc}; {remedy}") from None
 
 
 def _append(fd: int, line: bytes) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..answer import Answer
 from ..errors import AssistantError
 from .feedback import VOTES
-from .jsonlog import LogWriteError, Row, append_line, check_appendable, read_rows, skip
+from .jsonlog import Row, append_to_log, check_log_writable, read_rows, skip
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,7 @@ def append_question_vote(path: str | Path, question_id: str, vote: str) -> None:
 
 
 def _append(path: str | Path, record: dict) -> None:
-    try:
-        append_line(path, record)
-    except LogWriteError as exc:
-        raise AssistantError(f"cannot write the question log {path}: {exc}") from None
+    append_to_log("question log", path, record)
 
 
 def check_question_log(path: str | Path) -> None:
@@ -137,11 +134,8 @@ def check_question_log(path: str | Path) -> None:
     Raises:
         AssistantError: why not, and how to choose another log or none.
     """
-    try:
-        check_appendable(path)
-    except LogWriteError as exc:
-        raise AssistantError(f"cannot write the question log {path}: {exc}; choose another with "
-                             "--question-log, or turn it off with --no-question-log") from None
+    check_log_writable("question log", path, "choose another with --question-log, or turn it off with "
+                                             "--no-question-log")
 
 
 def read_questions(paths: Iterable[str | Path], progress: Callable[[int], None] | None = None) -> list[LoggedQuestion]:
