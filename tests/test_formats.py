@@ -223,6 +223,9 @@ def test_entries_round_trip_through_json_with_marks_anchor_and_alternates():
     ("<!DOCTYPE html><html><body><h2>Q?</h2></body></html>", "html"),
     ("# FAQ\n\n## Q?\n\n```sh\nx\n```\n\nSee [docs](https://x.org).\n", "markdown"),
     ("Q: Why?\nA: Because.\n\n* How? This.\n", "text"),
+    # Q:/A: pairs under titles underlined with "~": plain text, neither reST nor Markdown fences.
+    ("General\n~~~~~~~\n\nQ: Why?\nA: Because.\n\nQ: How?\nA: So.\n\nMore\n~~~~\n\nQ: When?\nA: Now.\n\n"
+     "Last\n~~~~\n\nQ: Who?\nA: Us.\n", "text"),
 ])
 def test_format_is_recognised_by_content(text, kind):
     assert sniff(text) == kind
@@ -264,3 +267,66 @@ def test_question_markers_and_section_numbers_are_not_part_of_the_question(tmp_p
     path.write_text("# FAQ\n\n## Q: Is it free?\n\nYes.\n\n## 2.1 Does it scale?\n\nTo a point.\n\n"
                     "## 3D printing?\n\nNo.\n")
     assert [e.question for e in load_corpus(path).entries] == ["Is it free?", "Does it scale?", "3D printing?"]
+
+
+def test_plain_text_numbered_questions_that_wrap_or_run_into_their_answer(tmp_path):
+    # No hanging indent: a title that wraps at the margin, one glued to its answer, one glued to a
+    # sample, and a statement title; chapters drawn between long rules are groups, not entries.
+    path = tmp_path / "FAQ.txt"
+    path.write_text("Gadget FAQ\n\n" + "-" * 60 + "\n1. Basics\n" + "-" * 60 + "\n\n"
+                    "1.1. Why does the gadget blink twice when it starts up after a\nlong time unplugged?\n\n"
+                    "It recalibrates its clock.\n\n"
+                    "1.2. How do I reset it?\nHold the button for ten seconds.\n\n"
+                    "1.3. The build stops with this:\n    error: missing header\n\nInstall the headers first.\n\n"
+                    "1.4. The battery drains overnight.\n\nTurn off the radio.\n")
+    found = load_corpus(path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("Why does the gadget blink twice when it starts up after a long time unplugged?", "It recalibrates its clock."),
+        ("How do I reset it?", "Hold the button for ten seconds."),
+        ("The build stops with this:", "error: missing header\n\nInstall the headers first."),
+        ("The battery drains overnight.", "Turn off the radio.")]
+    assert [(e.start_line, e.end_line) for e in found] == [(7, 10), (12, 13), (15, 18), (20, 22)]
+
+
+def test_plain_text_entries_set_apart_by_rules(tmp_path):
+    path = tmp_path / "NOTES"
+    path.write_text("Known problems with the gadget, and what to do.\n\n********\n\n"
+                    "The screen flickers under fluorescent light.\n\nLower the refresh rate.\n\n********\n\n"
+                    "Keys repeat on their own\n\nClean the keyboard.\nIt happens with dust.\n\n********\n\n"
+                    "Sound crackles at full volume.\n\nThat is the speaker's limit.\n")
+    found = load_corpus(path).entries
+    assert summary(found) == [("The screen flickers under fluorescent light.", 5, 7),
+                              ("Keys repeat on their own", 11, 14), ("Sound crackles at full volume.", 18, 20)]
+
+
+def test_a_rule_far_longer_than_the_line_above_is_not_a_rest_underline():
+    plain = "".join(f"{n}. Part {n}\n{'-' * 72}\n\n{n}.1. Why {n}?\nBecause.\n\n" for n in range(1, 4))
+    assert sniff(plain) == "text"
+    assert sniff("Title\n=====\n\nWhy?\n----\n\nBecause.\n\nHow?\n----\n\nSo.\n\nWhen\n----\n\nNow.\n") == "rst"
+
+
+def test_html_list_of_emphasised_questions_and_question_rows_of_a_table(tmp_path):
+    (tmp_path / "list.html").write_text(
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<html><body><h2>FAQ</h2>\n<ol>\n'
+        "<li><em>Building fails on old compilers</em>\n<p>Use a C99 compiler.</p>\n</li>\n"
+        "<li><em>Is there a Python binding?</em>\n<p>Yes, <code>pygadget</code>.</p>\n</li>\n</ol>\n</body></html>\n",
+        encoding="utf-8")
+    (tmp_path / "table.html").write_text(
+        "<html><body><table>\n<tr class=\"question\"><td><b>1.1.</b></td>\n<td><b>The gadget prints this:</b>\n"
+        "<pre>E42 overheat</pre></td></tr>\n<tr class=\"answer\"><td></td><td>\n<p>Let it cool down.</p>\n</td></tr>\n"
+        "<tr><td><b>1.2.</b></td><td><b>Can I run two at once?</b></td></tr>\n<tr><td></td><td>\n<p>Yes.</p>\n"
+        "</td></tr>\n</table></body></html>\n", encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("Building fails on old compilers", "Use a C99 compiler."), ("Is there a Python binding?", "Yes, pygadget."),
+        ("The gadget prints this:", "E42 overheat\n\nLet it cool down."), ("Can I run two at once?", "Yes.")]
+    # An entry ends at its last line of answer text, not at closing tags or the next question's number.
+    assert [(e.start_line, e.end_line) for e in found] == [(4, 5), (7, 8), (3, 6), (8, 10)]
+
+
+def test_html_pop_ups_menus_and_sidebars_are_page_furniture(tmp_path):
+    (tmp_path / "faq.html").write_text(
+        '<html><body><div id="help-popup"><h2>Keyboard shortcuts</h2><p>Press S to search.</p></div>\n'
+        '<div class="book-sidebar"><h2>Contents</h2><p>Chapter list</p></div>\n<ul role="menu"><li>Print</li></ul>\n'
+        "<main><h2>How do I start?</h2><p>Press the button.</p></main></body></html>\n", encoding="utf-8")
+    assert [(e.question, e.answer) for e in load_corpus(tmp_path).entries] == [("How do I start?", "Press the button.")]

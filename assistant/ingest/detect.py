@@ -23,6 +23,7 @@ SUFFIXES: dict[str, str | None] = {
 }
 DOCUMENT_FORMATS = ("markdown", "rst", "asciidoc", "html", "org", "text")
 
+_FENCE = re.compile(r"^(?:```|~~~)", re.M)
 _SIGNS = {
     "rst": [re.compile(r"^\.\. [\w:-]+::", re.M), re.compile(r"^\.\. _[^:\n]+:", re.M),
             re.compile(r":[a-z]+:`[^`\n]+`"), re.compile(r"`[^`\n]+`_\b")],
@@ -33,11 +34,20 @@ _SIGNS = {
                  re.compile(r"^\S.*[^:\s]::$\n(?:[ \t]+\S|\S)", re.M)],
     "org": [re.compile(r"^#\+\w+:", re.M), re.compile(r"^[ \t]*:PROPERTIES:$", re.M),
             re.compile(r"^#\+begin_\w+", re.M | re.I), re.compile(r"\[\[[^\]\n]+\]\[[^\]\n]+\]\]")],
-    "markdown": [re.compile(r"^#{1,6} \S", re.M), re.compile(r"^(?:```|~~~)", re.M),
+    "markdown": [re.compile(r"^#{1,6} \S", re.M), _FENCE,
                  re.compile(r"\[[^\]\n]+\]\((?:https?://|/|#|\.)[^)\s]*\)"), re.compile(r"^\s*[-*] \[[ x]\] ", re.M)],
 }
 _HTML_LINE = re.compile(r"^\s*</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>", re.M)
+_Q_LINE = re.compile(r"^[ \t]*Q(?:uestion)?[ \t]*\d*[:.)][ \t]+\S", re.M)
+_A_LINE = re.compile(r"^[ \t]*A(?:nswer)?[ \t]*[:.)][ \t]+\S", re.M)
 _RST_TITLE = re.compile(r"^(\S[^\n]*)\n([=\-~^\"'`#*+])\2{2,}[ \t]*$", re.M)
+
+
+def _underlines(match: re.Match) -> bool:
+    """A reST title underline: at least as long as its title and not much longer. A rule far longer
+    than the line above it is a plain-text separator ("1. Background" over 72 dashes)."""
+    title, rule = len(match.group(1).rstrip()), len(match.group(0).split("\n")[1].rstrip())
+    return title <= rule <= title + max(4, title // 4)
 
 
 def format_of(suffix: str, text: str) -> str:
@@ -56,7 +66,14 @@ def sniff(text: str) -> str:
     if nonblank and len(_HTML_LINE.findall(sample)) >= 0.3 * nonblank:
         return "html"
     scores = {kind: sum(min(len(p.findall(sample)), 5) for p in patterns) for kind, patterns in _SIGNS.items()}
-    scores["rst"] += min(sum(1 for m in _RST_TITLE.finditer(sample)
-                             if len(m.group(0).split("\n")[1].rstrip()) >= len(m.group(1).rstrip())), 5)
+    # A line of "~~~" right under a title of its length underlines it: it is no Markdown fence.
+    underlines = {m.start(2) for m in _RST_TITLE.finditer(sample) if _underlines(m)}
+    fences = list(_FENCE.finditer(sample))
+    scores["markdown"] -= min(len(fences), 5) - min(sum(1 for m in fences if m.start() not in underlines), 5)
+    # Underlined titles are as much plain text's as reST's: they count for reST unless the file pairs
+    # "Q:" and "A:" lines, a plain-text convention, with no construct only reST has.
+    pairs = min(len(_Q_LINE.findall(sample)), len(_A_LINE.findall(sample)))
+    if scores["rst"] or pairs < 2:
+        scores["rst"] += min(sum(1 for m in _RST_TITLE.finditer(sample) if _underlines(m)), 5)
     kind, score = max(scores.items(), key=lambda item: item[1])
     return kind if score >= 3 else "text"

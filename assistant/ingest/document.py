@@ -8,6 +8,7 @@ Inline text is a list of pieces: `Text` (a "\\n" inside it is a source line brea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -181,6 +182,10 @@ class Document:
 MAX_DEPTH = 32
 
 
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
 class Outline:
     """Builds the section tree from a reader's stream of headings and blocks.
 
@@ -245,21 +250,23 @@ class Outline:
         if not block.is_empty():
             self.current.blocks.append(block)
 
-    def finish(self, lines: list[str], title: str | None = None, url: str | None = None) -> Document:
+    def finish(self, lines: list[str], title: str | None = None, url: str | None = None,
+               blank: Callable[[str], bool] = _blank) -> Document:
+        """The Document; sections end at their last line that is not `blank`."""
         while self._containers:
             self.close()
-        finish_outline(self.root, lines)
+        finish_outline(self.root, lines, blank)
         return Document(root=self.root, lines=lines, title=title, url=url)
 
 
-def _last_text_line(lines: list[str], first: int, last: int) -> int:
+def _last_text_line(lines: list[str], first: int, last: int, blank: Callable[[str], bool] = _blank) -> int:
     """The last non-blank line in first..last (1-based), or `first` when all are blank."""
-    while last > first and not lines[last - 1].strip():
+    while last > first and blank(lines[last - 1]):
         last -= 1
     return max(first, last)
 
 
-def finish_outline(root: Section, lines: list[str]) -> None:
+def finish_outline(root: Section, lines: list[str], blank: Callable[[str], bool] = _blank) -> None:
     """Fill in each section's `end_line`: the last non-blank line before the next section that is not
     inside it (and not past its parent's end), unless a reader already set it."""
     order = list(root.walk())
@@ -277,7 +284,7 @@ def finish_outline(root: Section, lines: list[str]) -> None:
         if section is not root and section.end_line is None:
             after = after_subtree(section)
             end = order[after].start - 1 if after < len(order) else len(lines)
-            section.end_line = _last_text_line(lines, section.title_end, min(end, limit))
+            section.end_line = _last_text_line(lines, section.title_end, min(end, limit), blank)
         elif section is not root:
             section.end_line = min(section.end_line, max(limit, section.title_end))
         pending.extend((child, section.end_line or limit) for child in section.children)

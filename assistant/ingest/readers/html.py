@@ -47,6 +47,20 @@ def _drop_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
         piece.text, left = piece.text[cut:], left - cut
 
 
+# Page furniture by its ARIA role, or by a word of its id or class that names a page part which never
+# holds the page's content (a pop-up of keyboard shortcuts, a menu, a sidebar, breadcrumbs).
+_FURNITURE_ROLES = frozenset("navigation banner contentinfo search menu menubar dialog alertdialog toolbar".split())
+_FURNITURE_WORDS = frozenset("popup modal sidebar navbar menubar toolbar breadcrumb breadcrumbs".split())
+_WORDS = re.compile(r"[a-z]+")
+
+
+def _furniture(element) -> bool:
+    if (element.get("role") or "").lower() in _FURNITURE_ROLES or element.get("aria-hidden") == "true":
+        return True
+    names = f"{element.get('id') or ''} {element.get('class') or ''}".lower()
+    return bool(names.strip()) and not _FURNITURE_WORDS.isdisjoint(_WORDS.findall(names))
+
+
 def _tag(element) -> str:
     tag = element.tag
     return tag.lower() if isinstance(tag, str) else ""
@@ -126,7 +140,7 @@ class HtmlWalker:
 
     def node(self, element) -> None:
         tag = _tag(element)
-        if not tag or tag in _SKIP or element.get("hidden") is not None:
+        if not tag or tag in _SKIP or element.get("hidden") is not None or _furniture(element):
             return
         self._at(element)
         if element.get("itemscope") is not None and _itemtype(element) in _QUESTION_TYPES:
@@ -285,6 +299,30 @@ class HtmlWalker:
         if open_term:
             self.outline.close(self.line)
 
+    def question_list(self, element, leads: dict) -> None:
+        """A list whose items each open with an emphasised title followed by its answer
+        (<li><em>Troubles compiling ...</em><p>Usually ...</p></li>): one section per item, as for a
+        <dl> of questions."""
+        for item in element:
+            if _tag(item) != "li":
+                continue
+            self._at(item)
+            self.flush()
+            lead = leads[item]
+            self._at(lead)
+            line = self.line
+            title = self.inline_of(lead)
+            self.outline.open(Section(title=title, level=0, line=line, title_end=self.line,
+                                      anchor=item.get("id") or lead.get("id")))
+            self.prefix, self.tight = "", False
+            self._text(lead.tail)
+            for child in item:
+                if child is not lead:
+                    self.node(child)
+                self._text(child.tail) if child is not lead else None
+            self.flush()
+            self.outline.close()  # it ends at its last line of text (finish_outline)
+
     def pre(self, element) -> None:
         self.flush()
         text = element.text_content()
@@ -300,6 +338,10 @@ class HtmlWalker:
 
     def list(self, element, ordered: bool) -> None:
         self.flush()
+        leads = _question_items(element)
+        if leads:
+            self.question_list(element, leads)
+            return
         start = element.get("start")
         self.lists.append([ordered, int(start) if start and start.strip().lstrip("-").isdigit() else 1])
         saved = self.prefix
@@ -323,9 +365,24 @@ class HtmlWalker:
 
     def row(self, element) -> None:
         self.flush()
+        lead = _row_question(element)
+        if lead is not None:  # <tr><td><b>1.1.</b></td><td><b>How ...?</b></td></tr>: a question
+            self._at(lead)
+            line = self.line
+            level = self.heading_level + (0 if self.heading_asks else 1)
+            self.prefix, self.tight = "", False
+            self.outline.heading(Section(title=self.inline_of(lead), level=level, line=line, title_end=self.line,
+                                         anchor=_first_anchor(element)))
+            cell = lead.getparent()
+            self._text(lead.tail)
+            for child in cell[cell.index(lead) + 1 :]:  # a sample shown with the question: its answer's start
+                self.node(child)
+                self._text(child.tail)
+            self.flush()
+            return
         first = True
         for cell in element:
-            if _tag(cell) in ("td", "th"):
+            if _tag(cell) in ("td", "th") and cell.text_content().strip():  # an empty cell is layout
                 if not first:
                     self.inlines.append(Text(" | "))
                 self.inline_children(cell)
@@ -335,10 +392,73 @@ class HtmlWalker:
         self.tight = True
 
 
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+_TAGS = re.compile(r"<[^<>]*>")
+_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?")
+_EMPHASIS = frozenset("b strong em i".split())
+_ANSWER_BLOCKS = frozenset("p pre div ul ol dl blockquote table".split())
+
+
+def _question_items(element) -> dict:
+    """For a list of FAQ entries, each item's title element; empty for any other list.
+
+    An FAQ list has two or more items, each opening with an emphasised title (nothing before it) and
+    going on with block content (its answer), and at least one title asks a question."""
+    items = [c for c in element if _tag(c) == "li"]
+    leads = {}
+    for item in items:
+        children = [c for c in item if _tag(c)]
+        if (item.text or "").strip() or not children or _tag(children[0]) not in _EMPHASIS:
+            return {}
+        if not any(_tag(c) in _ANSWER_BLOCKS for c in children[1:]):
+            return {}
+        text = " ".join(children[0].text_content().split())
+        if not text or len(text) > 300:
+            return {}
+        leads[item] = children[0]
+    if len(leads) < 2 or not any(_is_question_term(" ".join(lead.text_content().split())) for lead in leads.values()):
+        return {}
+    return leads
+
+
+def _row_question(element):
+    """The bold question a table row holds, when that is all it holds besides a number, anchors and a
+    sample below it; in a row marked as a question (class "question", as DocBook's Q and A tables
+    are), its first bold text that is not a number, whatever it says."""
+    cells = [c for c in element if _tag(c) in ("td", "th")]
+    bold = [b for cell in cells for b in cell if _tag(b) in ("b", "strong")
+            and not re.fullmatch(r"[\d.\s]*", b.text_content())]
+    if not bold:
+        return None
+    if "question" in (element.get("class") or "").lower().split():
+        return bold[0]
+    if len(bold) != 1 or not _is_question_term(" ".join(bold[0].text_content().split())):
+        return None
+    rest = " ".join(element.text_content().split()).replace(" ".join(bold[0].text_content().split()), "", 1)
+    return bold[0] if re.fullmatch(r"\s*(?:\d+(?:\.\d+)*\.?)?\s*", rest) else None
+
+
+def _no_text(line: str) -> bool:
+    """A line that shows no answer text: blank, only tags ("</td>", "</p></li>"), or only the number
+    of the next item ("<b>1.2.</b>")."""
+    shown = _TAGS.sub("", line).strip()
+    return not shown or _NUMBER.fullmatch(shown) is not None
+
+
+def _first_anchor(element) -> str | None:
+    for a in element.iter("a"):
+        if a.get("href") is None and (a.get("id") or a.get("name")):
+            return a.get("id") or a.get("name")
+    return None
+
+
 def parse_html(text: str):
     """The lxml element tree of a page or fragment, or None when there is nothing to parse."""
     if not text.strip():
         return None
+    # An XML declaration ("<?xml ... encoding=...?>", as XHTML pages open) makes lxml refuse a str;
+    # the text is decoded already, so it goes (its line breaks stay, to keep line numbers).
+    text = _XML_DECLARATION.sub(lambda m: "\n" * m.group(0).count("\n"), text, count=1)
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         return lxml.html.document_fromstring(text, parser=parser)
@@ -427,7 +547,7 @@ def read_html(text: str) -> Document:
             outline.close(line)
     title_element = tree.find(".//title")
     title = " ".join(title_element.text_content().split()) if title_element is not None else None
-    return outline.finish(lines, title=title or walker.first_h1, url=_canonical_url(tree))
+    return outline.finish(lines, title=title or walker.first_h1, url=_canonical_url(tree), blank=_no_text)
 
 
 class _TagScanner(HTMLParser):

@@ -38,6 +38,11 @@ _LIST_ITEM = re.compile(r"^([*+•-]|\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+(?=\S)")
 # ('What does this error mean? "Operation couldn't be completed ..."').
 _QUESTION = re.compile(r"""^\S.{1,298}?\?\s*(?:["“'(\[].*["”')\]]\s*)?$""")
 MAX_TITLE_CHARS = 300
+# A title that wraps without a hanging indent runs over at most this many lines.
+MAX_TITLE_LINES = 4
+# Entries set apart by rules: at least this many, so that a rule or two between parts of a text is not
+# taken for them.
+MIN_SEPARATED = 3
 
 
 def is_question_line(text: str) -> bool:
@@ -45,6 +50,11 @@ def is_question_line(text: str) -> bool:
     text = _Q_PREFIX.sub("", text.strip())
     # The pattern first: it fails fast on a huge line, where splitting it into words would not.
     return bool(_QUESTION.match(text)) and len(text.split()) >= 2
+
+
+def _no_text(line: str) -> bool:
+    """A line that is no part of an answer's text: blank, or a rule drawn between entries."""
+    return not line.strip() or _RULE.match(line) is not None
 
 
 def _indent(line: str) -> int:
@@ -62,6 +72,7 @@ class _Raw:
     lines: list[str]
     box: bool = False
     underline: str | None = None  # the title's underline character (with "^" for an overline too)
+    after_rule: str | None = None  # the character of a separator rule just above it ("********")
 
     @property
     def indent(self) -> int:
@@ -79,6 +90,7 @@ class _Raw:
 def _raw_blocks(lines: list[str]) -> list[_Raw]:
     blocks: list[_Raw] = []
     current: _Raw | None = None
+    rule_char: str | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -115,11 +127,13 @@ def _raw_blocks(lines: list[str]) -> list[_Raw]:
                 i += 3
                 continue
             current = None  # a separator
+            rule_char = char
             i += 1
             continue
         if current is None:
-            current = _Raw(number, [])
+            current = _Raw(number, [], after_rule=rule_char)
             blocks.append(current)
+            rule_char = None
         current.lines.append(line)
         i += 1
     return [b for b in blocks if any(t.strip() for t in b.lines)]
@@ -152,11 +166,32 @@ def _numbered_titles(blocks: list[_Raw]) -> list[_Title]:
         key = tuple(int(p) for p in m.group(2).split("."))
         if len(key) == 1 and not m.group(3):
             continue  # "2010 was..." is not a heading; "2." and "2)" are
-        text = " ".join(" ".join([block.lines[0].expandtabs(8)[m.end():], *block.lines[1:]]).split())
-        if not re.search(r"[^\W\d_]", text) or len(text) > MAX_TITLE_CHARS or not _hanging(block, m.end()):
+        head = len(block.lines) if _hanging(block, m.end()) else _title_lines(block)
+        if not head:
             continue
-        candidates.append(_Title(i, text, len(key), key=key))
+        text = " ".join(" ".join([block.lines[0].expandtabs(8)[m.end():], *block.lines[1:head]]).split())
+        if not re.search(r"[^\W\d_]", text) or len(text) > MAX_TITLE_CHARS:
+            continue
+        candidates.append(_Title(i, text, len(key), key=key, body_lines=len(block.lines) - head))
     return _outline_chain(candidates, blocks)
+
+
+def _title_lines(block: _Raw) -> int:
+    """How many leading lines of a numbered block are its title when the title is not set apart by a
+    hanging indent: the lines up to the one that ends a question or introduces what follows ("?",
+    ":"), at most MAX_TITLE_LINES, before the text below it (its answer, or a sample indented under
+    it); else all of a block that is one question or sentence on its own (its answer follows after a
+    blank line). 0 when no such title opens the block (an item of a numbered list, a paragraph)."""
+    lines = [t.rstrip() for t in block.lines]
+    for n, line in enumerate(lines[:MAX_TITLE_LINES]):
+        if n and _indent(line) > _indent(lines[0]):
+            return 0  # an indented sample under a title that did not end with "?" or ":"
+        if line.endswith(("?", ":")) or is_question_line(line):
+            return n + 1
+    flush = all(_indent(t) <= _indent(lines[0]) for t in lines[1:])
+    if flush and len(block.joined) <= MAX_TITLE_CHARS and lines[-1].endswith(("?", ".", "!")):
+        return len(lines)
+    return 0
 
 
 def _outline_chain(candidates: list[_Title], blocks: list[_Raw]) -> list[_Title]:
@@ -168,7 +203,7 @@ def _outline_chain(candidates: list[_Title], blocks: list[_Raw]) -> list[_Title]
     weights = []
     for n, title in enumerate(candidates):
         nxt = candidates[n + 1].block if n + 1 < len(candidates) else len(blocks)
-        weights.append(2 if nxt > title.block + 1 else 1)
+        weights.append(2 if nxt > title.block + 1 or title.body_lines else 1)
     best = [0.0] * len(candidates)
     previous = [-1] * len(candidates)
     for j, title in enumerate(candidates):
@@ -230,6 +265,22 @@ def _underlined_titles(blocks: list[_Raw]) -> list[_Title]:
         if block.underline and len(block.lines) == 1 and len(block.joined) <= MAX_TITLE_CHARS:
             level = levels.setdefault(block.underline, len(levels) + 1)
             titles.append(_Title(i, block.joined, level))
+    return titles
+
+
+def _separated_titles(blocks: list[_Raw]) -> list[_Title]:
+    """Entries set apart by a rule of one character ("********" between them), each opening with a
+    short paragraph that says what it is about: those paragraphs, when there are at least
+    MIN_SEPARATED of them and each is followed by text before the next rule."""
+    starts = [i for i, b in enumerate(blocks) if b.after_rule and not b.box and not b.underline]
+    if len(starts) < MIN_SEPARATED or len({blocks[i].after_rule for i in starts}) != 1:
+        return []
+    titles = []
+    for i, nxt in zip(starts, [*starts[1:], len(blocks)]):
+        block = blocks[i]
+        if nxt - i < 2 or len(block.lines) > MAX_TITLE_LINES or len(block.joined) > MAX_TITLE_CHARS:
+            return []
+        titles.append(_Title(i, block.joined, 1))
     return titles
 
 
@@ -378,7 +429,7 @@ def read_text(text: str) -> Document:
     if looks_scraped(lines):
         return _read_scraped(lines, text)
     blocks = _raw_blocks(lines)
-    titles = _structured_titles(blocks)
+    titles = _structured_titles(blocks) or _separated_titles(blocks)
     if not titles:
         blocks = _split_at_questions(blocks, max(_wrap_width(lines), 72))
         titles = _question_titles(blocks)
@@ -400,8 +451,8 @@ def read_text(text: str) -> Document:
         outline.heading(Section(title=[Text(title.text, block.line)], level=title.level, line=block.line,
                                 title_end=block.line + head - 1, explicit=title.explicit))
         if title.body_lines:
-            answer = _Raw(block.line + head, [_A_PREFIX.sub("", block.lines[head], count=1),
-                                              *block.lines[head + 1:]])
+            first = _A_PREFIX.sub("", block.lines[head], count=1) if title.explicit else block.lines[head]
+            answer = _Raw(block.line + head, [first, *block.lines[head + 1:]])
             for body in _body(answer, base, wrapped):
                 outline.block(body)
     if titles:  # the first answer line of a Q:/A: pair loses its "A:"
@@ -410,7 +461,7 @@ def read_text(text: str) -> Document:
                 first = section.blocks[0]
                 if first.inlines and isinstance(first.inlines[0], Text):
                     first.inlines[0].text = _A_PREFIX.sub("", first.inlines[0].text, count=1)
-    return outline.finish(lines, title=_first_title(blocks))
+    return outline.finish(lines, title=_first_title(blocks), blank=_no_text)
 
 
 # --- scraped pages --------------------------------------------------------------------------------
