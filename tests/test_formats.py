@@ -281,7 +281,8 @@ def test_plain_text_numbered_questions_that_wrap_or_run_into_their_answer(tmp_pa
                     "1.4. The battery drains overnight.\n\nTurn off the radio.\n")
     found = load_corpus(path).entries
     assert [(e.question, e.answer) for e in found] == [
-        ("Why does the gadget blink twice when it starts up after a long time unplugged?", "It recalibrates its clock."),
+        ("Why does the gadget blink twice when it starts up after a long time unplugged?",
+         "It recalibrates its clock."),
         ("How do I reset it?", "Hold the button for ten seconds."),
         ("The build stops with this:", "error: missing header\n\nInstall the headers first."),
         ("The battery drains overnight.", "Turn off the radio.")]
