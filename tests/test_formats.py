@@ -331,3 +331,25 @@ def test_html_pop_ups_menus_and_sidebars_are_page_furniture(tmp_path):
         '<div class="book-sidebar"><h2>Contents</h2><p>Chapter list</p></div>\n<ul role="menu"><li>Print</li></ul>\n'
         "<main><h2>How do I start?</h2><p>Press the button.</p></main></body></html>\n", encoding="utf-8")
     assert [(e.question, e.answer) for e in load_corpus(tmp_path).entries] == [("How do I start?", "Press the button.")]
+
+
+def test_markdown_sections_that_are_lists_of_problems_and_their_fixes(tmp_path):
+    (tmp_path / "faq.md").write_text(
+        "# Troubleshooting\n\n## Installing\n\n- \"No module named gadget\"\n\n  Install the wheel first.\n\n"
+        "- The build fails on Windows\n    1. Install the compiler.\n    2. Retry.\n\n## Running\n\n"
+        "- Segmentation fault at start\n\n  Update the driver.\n", encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.start_line, e.end_line) for e in found] == [
+        ('"No module named gadget"', 5, 7), ("The build fails on Windows", 9, 11),
+        ("Segmentation fault at start", 15, 17)]
+    assert found[1].answer == "1. Install the compiler.\n2. Retry."
+
+
+def test_markdown_list_in_an_answer_stays_its_text(tmp_path):
+    (tmp_path / "faq.md").write_text(
+        "# FAQ\n\n## How do I update?\n\n- download the release\n\n  from the site\n\n- unpack it\n\n  anywhere\n\n"
+        "## Is it free?\n\nYes.\n", encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.start_line, e.end_line) for e in found] == [("How do I update?", 3, 11),
+                                                                       ("Is it free?", 13, 15)]
+    assert found[0].answer.startswith("- download the release")

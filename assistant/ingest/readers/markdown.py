@@ -26,6 +26,8 @@ _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 _CODE_TAGS = frozenset("code kbd samp tt var".split())
+# The longest first paragraph of a list item read as an entry's title (a question, or an error message).
+MAX_ITEM_TITLE = 300
 
 
 def _parser() -> MarkdownIt:
@@ -92,6 +94,8 @@ class _Reader:
         self.md = _parser()
         self.env: dict = {}  # link reference definitions, for the inline parser
         self.term_open = False
+        self.entry_lists: list[int] = []  # levels of the open lists whose items are entries
+        self.entry_list_seen = False  # once one list is, a section holding a one-item list is too
 
     # --- inline text ---
 
@@ -310,6 +314,26 @@ class _Reader:
                 self.code(token, line)
             elif kind == "html_block":
                 self.html_block(token.content, line, token.map[1] + first_line - 1)
+            elif kind in ("bullet_list_open", "ordered_list_open") and not self.lists and not self.heading_asks \
+                    and _entry_list(tokens, i, 1 if self.entry_list_seen else 2):  # under a question: its answer
+                self.entry_lists.append(token.level)
+                self.entry_list_seen = True
+            elif kind in ("bullet_list_close", "ordered_list_close") and self.entry_lists \
+                    and token.level == self.entry_lists[-1]:
+                self.entry_lists.pop()
+                self.close_item()
+            elif kind == "list_item_open" and self.entry_lists and token.level == self.entry_lists[-1] + 1:
+                self.close_item()
+                inline = tokens[i + 2]  # the item's first paragraph: its title
+                title_line = tokens[i + 1].map[0] + first_line
+                self.open_container(Section(title=self.inlines(inline, title_line), level=0, line=title_line,
+                                            title_end=tokens[i + 1].map[1] + first_line - 1))
+                self.term_open = True
+                self.prefix, self.tight = "", False
+                i += 4  # list_item_open, paragraph_open, inline, paragraph_close
+                continue
+            elif kind == "list_item_close" and self.entry_lists and token.level == self.entry_lists[-1] + 1:
+                pass  # the item's section ends where the next one starts (or the list does)
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 start = token.attrs.get("start", 1)
                 self.lists.append([kind == "ordered_list_open", int(start), token.markup or "."])
@@ -349,6 +373,12 @@ class _Reader:
                 self.tight = False
             i += 1
 
+    def close_item(self) -> None:
+        """End the section of the item of an entry list that is open, if any."""
+        if self.term_open:
+            self.outline.close()
+            self.term_open = False
+
     @staticmethod
     def _terms_ask(tokens, start: int) -> bool:
         from ..structure import is_question_title
@@ -376,6 +406,30 @@ class _Reader:
         self.outline.block(text_block(line, cells, prefix=self.prefix, tight=self.tight))
         self.tight = True
         return j
+
+
+def _entry_list(tokens, start: int, least: int = 2) -> bool:
+    """Whether the list opening at `start` is a list of FAQ entries: it is all its section holds (a
+    heading just before it, the next heading or the end just after), it has two or more items, and
+    each item opens with a short paragraph (the question, or the problem as the user sees it) that
+    the rest of the item answers. `least`: the fewest items (1 once the file has shown the style)."""
+    if start == 0 or tokens[start - 1].type != "heading_close":
+        return False
+    level = tokens[start].level
+    items = 0
+    j = start + 1
+    while j < len(tokens) and tokens[j].level > level:
+        if tokens[j].type == "list_item_open" and tokens[j].level == level + 1:
+            first = tokens[j + 1] if j + 1 < len(tokens) else None
+            if first is None or first.type != "paragraph_open" or len(tokens[j + 2].content) > MAX_ITEM_TITLE:
+                return False
+            after = tokens[j + 4] if j + 4 < len(tokens) else None  # the block after the title's paragraph
+            if after is None or after.type == "list_item_close":
+                return False
+            items += 1
+        j += 1
+    end = j + 1  # after the list's close token
+    return items >= least and (end >= len(tokens) or tokens[end].type == "heading_open")
 
 
 def _all_bold(token) -> bool:
