@@ -353,3 +353,13 @@ def test_markdown_list_in_an_answer_stays_its_text(tmp_path):
     assert [(e.question, e.start_line, e.end_line) for e in found] == [("How do I update?", 3, 11),
                                                                        ("Is it free?", 13, 15)]
     assert found[0].answer.startswith("- download the release")
+
+
+def test_markdown_question_items_over_answer_lists_indented_too_little_to_nest(tmp_path):
+    (tmp_path / "faq.md").write_text(
+        "# FAQ\n\nAsked by users.\n\n1. Why is it slow?\n  - Turn on the cache.\n  - Or buy memory.\n"
+        "1. The logo is blurry.\n  - Use the SVG.\n1. Can I embed it?\n  - Yes.\n", encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer, e.start_line, e.end_line) for e in found] == [
+        ("Why is it slow?", "- Turn on the cache.\n- Or buy memory.", 5, 7),
+        ("The logo is blurry.", "- Use the SVG.", 8, 9), ("Can I embed it?", "- Yes.", 10, 11)]

@@ -293,6 +293,7 @@ class _Reader:
         read where it stands)."""
         nested = first_line > 1
         tokens = self.md.parse(text, self.env)
+        titles = _title_items(tokens)
         i = 0
         while i < len(tokens):
             token = tokens[i]
@@ -314,6 +315,11 @@ class _Reader:
                 self.code(token, line)
             elif kind == "html_block":
                 self.html_block(token.content, line, token.map[1] + first_line - 1)
+            elif i in titles:  # "1. Question?" with its answer in the list written under it
+                inline = tokens[i + 3]
+                self.item_title(line, self.inlines(inline, line))
+                i += 7  # the one-item list, up to its close
+                continue
             elif kind in ("bullet_list_open", "ordered_list_open") and not self.lists and not self.heading_asks \
                     and _entry_list(tokens, i, 1 if self.entry_list_seen else 2):  # under a question: its answer
                 self.entry_lists.append(token.level)
@@ -373,6 +379,15 @@ class _Reader:
                 self.tight = False
             i += 1
 
+    def item_title(self, line: int, inlines: list[Inline]) -> None:
+        """A question written as a list item of its own: a section like a bold question's."""
+        level = self.heading_level + (0 if self.heading_asks else 1)
+        self.paragraph_section = Section(title=inlines, level=level, line=line, title_end=line,
+                                         anchor=self.pending_anchor, lead_line=self.anchor_line)
+        self.outline.heading(self.paragraph_section)
+        self.pending_anchor = self.anchor_line = None
+        self.prefix, self.tight = "", False
+
     def close_item(self) -> None:
         """End the section of the item of an entry list that is open, if any."""
         if self.term_open:
@@ -430,6 +445,29 @@ def _entry_list(tokens, start: int, least: int = 2) -> bool:
         j += 1
     end = j + 1  # after the list's close token
     return items >= least and (end >= len(tokens) or tokens[end].type == "heading_open")
+
+
+def _title_items(tokens) -> set[int]:
+    """Where a top-level list of one item, one line long, is a question whose answer is the list just
+    below it ("1. Question?" over "  - answer" indented too little to nest, so CommonMark reads two
+    lists): the token indices of those one-item lists, when the file asks two or more questions so."""
+    from ..structure import is_question_title
+
+    found = []
+    for i in range(len(tokens) - 7):
+        shape = [t.type for t in tokens[i : i + 7]]
+        if (tokens[i].level == 0 and shape[1:6] == ["list_item_open", "paragraph_open", "inline", "paragraph_close",
+                                                    "list_item_close"]
+                and shape[0] in ("ordered_list_open", "bullet_list_open") and shape[6] == shape[0].replace("open", "close")
+                and tokens[i + 7].type in ("ordered_list_open", "bullet_list_open") and tokens[i + 7].type != shape[0]
+                and tokens[i + 3].map and tokens[i + 3].map[1] - tokens[i + 3].map[0] == 1):
+            found.append(i)
+    asking = [tokens[i].type for i in found if is_question_title(tokens[i + 3].content)]
+    if len(asking) < 2:
+        return set()
+    # The questions' kind of list (the one-item answers below them have the other kind).
+    kind = max(set(asking), key=asking.count)
+    return {i for i in found if tokens[i].type == kind}
 
 
 def _all_bold(token) -> bool:
