@@ -453,14 +453,15 @@ def _title_items(tokens) -> set[int]:
     lists): the token indices of those one-item lists, when the file asks two or more questions so."""
     from ..structure import is_question_title
 
+    lists = ("ordered_list_open", "bullet_list_open")
+    item = ["list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close"]
     found = []
     for i in range(len(tokens) - 7):
         shape = [t.type for t in tokens[i : i + 7]]
-        if (tokens[i].level == 0 and shape[1:6] == ["list_item_open", "paragraph_open", "inline", "paragraph_close",
-                                                    "list_item_close"]
-                and shape[0] in ("ordered_list_open", "bullet_list_open") and shape[6] == shape[0].replace("open", "close")
-                and tokens[i + 7].type in ("ordered_list_open", "bullet_list_open") and tokens[i + 7].type != shape[0]
-                and tokens[i + 3].map and tokens[i + 3].map[1] - tokens[i + 3].map[0] == 1):
+        one_line = tokens[i + 3].map and tokens[i + 3].map[1] - tokens[i + 3].map[0] == 1
+        if (tokens[i].level == 0 and shape[0] in lists and shape[1:6] == item and one_line
+                and shape[6] == shape[0].replace("open", "close")
+                and tokens[i + 7].type in lists and tokens[i + 7].type != shape[0]):
             found.append(i)
     asking = [tokens[i].type for i in found if is_question_title(tokens[i + 3].content)]
     if len(asking) < 2:
