@@ -150,3 +150,20 @@ def test_one_session_answers_one_question_at_a_time(retriever):
     for thread in threads:
         thread.join()
     assert answers.most == 1 and len(chat.turns) == 4
+
+
+def test_replies_see_entries_added_or_removed_while_the_app_runs(embedder):
+    from assistant import Retriever
+    from assistant.app.chat import EntriesById
+
+    retriever = Retriever.from_entries([{"id": "reset", "question": "How do I reset the router?",
+                                         "answer": "Hold the reset button for ten seconds."},
+                                        {"id": "light", "question": "Why is the light orange?",
+                                         "answer": "It is updating its firmware."}], embedder=embedder)
+    entries = EntriesById(retriever)
+    assert sorted(entries) == ["light", "reset"]
+    retriever.add([{"id": "ipv6", "question": "Does the router support IPv6?", "answer": "Yes, since version 2."}])
+    turn = Chat().ask(retriever, "does it do ipv6?", entries=entries)
+    assert turn.answer.best.entry_id == "ipv6" and entries["ipv6"].answer == "Yes, since version 2."
+    retriever.remove(["light"])
+    assert sorted(entries) == ["ipv6", "reset"] and "light" not in entries

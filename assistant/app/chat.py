@@ -7,9 +7,10 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..answer import Answer
 from ..config import MAX_HISTORY
@@ -20,6 +21,9 @@ from ..search.query import MAX_QUERY_CHARS
 from ..text import valid_unicode
 from .feedback import Vote, append_vote
 from .questionlog import LoggedQuestion, append_question, append_question_vote, new_id
+
+if TYPE_CHECKING:
+    from ..search.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +40,34 @@ def received_text(text: str) -> str:
     return valid_unicode(text[-MAX_KEPT_CHARS:])
 
 
-def entries_by_id(entries: list[Entry]) -> dict[str, Entry]:
-    """The FAQ's entries by id, built once per app for every session's replies."""
-    return {entry.id: entry for entry in entries}
+class EntriesById(Mapping[str, Entry]):
+    """The FAQ's entries by id, for every session's replies, as the retriever holds them now: an
+    entry added, edited or removed while the app runs (`Retriever.add`/`remove`) is seen at the next
+    reply. Rebuilt only when the retriever's entry list is a new one (each change swaps in a new list).
+
+    Thread-safe: a reply reads one complete table, old or new.
+    """
+
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
+        self._table: tuple[list[Entry], dict[str, Entry]] = ([], {})
+
+    def _current(self) -> dict[str, Entry]:
+        entries = self._retriever.entries
+        source, table = self._table
+        if source is not entries:
+            table = {entry.id: entry for entry in entries}
+            self._table = (entries, table)
+        return table
+
+    def __getitem__(self, entry_id: str) -> Entry:
+        return self._current()[entry_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
 
 
 @dataclass
@@ -90,7 +119,7 @@ class Chat:
         `question_log` when one is given; a log that cannot be written never costs the user the answer.
 
         Args:
-            entries: the FAQ's entries by id (`entries_by_id`), so replies show each answer's links,
+            entries: the FAQ's entries by id (`EntriesById`), so replies show each answer's links,
                 code and cited lines.
         """
         with self._lock:

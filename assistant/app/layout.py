@@ -24,7 +24,7 @@ from ..errors import AssistantError
 from ..render import escape
 from ..search.query import MAX_INPUT_CHARS
 from .batching import AnswerBatcher
-from .chat import MAX_HISTORY, Chat, entries_by_id, log_question, received_text
+from .chat import MAX_HISTORY, Chat, EntriesById, log_question, received_text
 from .questionlog import LoggedQuestion
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
         The Gradio Blocks, not launched. Besides the chat it offers one API endpoint, `/ask`.
     """
     settings = settings or retriever.settings
-    entries = entries_by_id(retriever.entries)
+    entries = EntriesById(retriever)  # follows entries added or removed while the app runs
     question_log = settings.question_log_path  # None: questions are not logged
     questions = [e.question for e in retriever.entries]
     title = faq_title(retriever)
