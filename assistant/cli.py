@@ -238,13 +238,16 @@ def _progress_bar(total: int):
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from .app.jsonlog import with_rotated
     from .review.output import summary, write_review
     from .review.run import review
 
     if args.top < 1:
         raise AssistantError(f"--top must be at least 1, got {args.top}")
     settings = _settings(args)
-    logs = args.logs or [settings.question_log_path or settings.replace(log_questions=True).question_log_path]
+    # By default the app's question log, with the logs rotated out of it (oldest first).
+    live = settings.question_log_path or settings.replace(log_questions=True).question_log_path
+    logs = args.logs or with_rotated(live)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before minutes of work
         raise AssistantError(f"--out {args.out} is a file; give a folder for the review")
     retriever = _load(args, settings)
@@ -288,7 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app.server import check_address, serve
 
     settings = _settings(args).replace(host=args.host, port=args.port, feedback_log=args.feedback_log,
-                                       question_log=args.question_log,
+                                       question_log=args.question_log, log_max_mb=args.log_max_mb,
                                        log_questions=False if args.no_question_log else None)
     check_address(settings.host, settings.port)  # before the model loads
     check_log(settings.feedback_log)
@@ -410,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: questions.jsonl beside the feedback log)")
     serve.add_argument("--no-question-log", action="store_true",
                        help="do not log questions (or $FAQ_ASSISTANT_LOG_QUESTIONS=false)")
+    serve.add_argument("--log-max-mb", type=int, metavar="MB",
+                       help="rotate a log (feedback or questions) that would grow past this size: it becomes "
+                            "<name>.1, older ones .2 to .5 (default: 100, or $FAQ_ASSISTANT_LOG_MAX_MB; 0: never)")
     _index_options(serve)
     _confidence_option(serve)
     serve.set_defaults(run=cmd_serve)

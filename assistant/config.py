@@ -78,6 +78,9 @@ class Settings:
     # Empty: questions.jsonl beside the feedback log, so the two logs of one app stay together.
     question_log: str = ""
     log_questions: bool = True
+    # A log (feedback or questions) that would grow past this many MB is rotated: renamed to <name>.1
+    # (older ones to .2 ... .5, the oldest dropped); `assistant review` reads the rotated ones too. 0: never.
+    log_max_mb: int = 100
     host: str = "127.0.0.1"
     port: int = 7860
     # The app answers up to 32 requests at once (batched: app/batching.py); the rest wait in a queue
@@ -96,6 +99,10 @@ class Settings:
         if not self.log_questions:
             return None
         return Path(self.question_log) if self.question_log else self.feedback_log.parent / "questions.jsonl"
+
+    @property
+    def log_max_bytes(self) -> int:
+        return self.log_max_mb * 2**20
 
     @property
     def weights(self) -> dict[str, float]:
@@ -188,6 +195,7 @@ def _problems(settings: Settings):
         "port": _in_range(settings.port, 1, 65535),
         "queue_size": _in_range(settings.queue_size, 1, 100_000),
         "queue_per_client": _in_range(settings.queue_per_client, 1, 100_000),
+        "log_max_mb": _in_range(settings.log_max_mb, 0, 10**6),
     }
     for name, problem in checks.items():
         if problem:

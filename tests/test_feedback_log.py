@@ -123,3 +123,28 @@ def test_serve_refuses_a_log_it_cannot_append_to_before_loading_anything(kind, t
     err = capsys.readouterr().err
     assert code == 1 and err.startswith(f"error: cannot write the feedback log {log}") and err.count("\n") == 1
     assert not (tmp_path / "index").exists()  # nothing was loaded or built
+
+
+def test_a_log_past_its_size_is_rotated_and_no_line_is_lost(tmp_path):
+    from assistant.app.jsonlog import ROTATED_KEPT, read_rows, rotated, with_rotated
+
+    log = tmp_path / "votes.jsonl"
+    votes = [Vote(question=f"question {n}?", vote="up", entry_id=None, score=None, found=False) for n in range(40)]
+    for vote in votes:
+        append_vote(log, vote, max_bytes=300)
+    files = with_rotated(log)
+    assert files[-1] == log and files[0] == rotated(log, ROTATED_KEPT) and len(files) == ROTATED_KEPT + 1
+    assert all(0 < f.stat().st_size <= 300 for f in files)
+    kept = [row.record["question"] for f in files for row in read_rows(f)]
+    # Oldest first across the files, every line whole; only what went past the fifth rotation is gone.
+    assert kept == [v.question for v in votes][-len(kept):] and len(kept) >= 6
+
+
+def test_review_reads_the_rotated_question_logs_by_default(tmp_path):
+    from assistant.app.jsonlog import with_rotated
+
+    log = tmp_path / "questions.jsonl"
+    for name in ("questions.jsonl.2", "questions.jsonl.1", "questions.jsonl"):
+        (tmp_path / name).write_text("{}\n")
+    assert with_rotated(log) == [tmp_path / "questions.jsonl.2", tmp_path / "questions.jsonl.1", log]
+    assert with_rotated(tmp_path / "none.jsonl") == [tmp_path / "none.jsonl"]

@@ -111,7 +111,8 @@ class Chat:
         return [t.question for t in self.turns if t.answer is not None][-MAX_HISTORY:]
 
     def ask(self, retriever, question: str, passages: int = 1, show_scores: bool = False,
-            entries: Mapping[str, Entry] | None = None, question_log: str | Path | None = None) -> Turn:
+            entries: Mapping[str, Entry] | None = None, question_log: str | Path | None = None,
+            log_max_bytes: int = 0) -> Turn:
         """Answer `question` with the conversation so far as its history, and add the turn.
 
         A failure becomes a short reply: an `AssistantError`'s own message (they are written for
@@ -121,6 +122,7 @@ class Chat:
         Args:
             entries: the FAQ's entries by id (`EntriesById`), so replies show each answer's links,
                 code and cited lines.
+            log_max_bytes: the size past which the question log is rotated (0: never).
         """
         with self._lock:
             if isinstance(question, str):
@@ -138,7 +140,7 @@ class Chat:
             if answer is not None and question_log is not None:
                 self.session = self.session or new_id()
                 logged = LoggedQuestion.of(answer, history, via="chat", session=self.session)
-                if log_question(question_log, logged):
+                if log_question(question_log, logged, log_max_bytes):
                     turn.logged_id = logged.id
             self.turns.append(turn)
             del self.turns[:-MAX_TURNS]
@@ -163,9 +165,9 @@ class Chat:
         return self.turns[number] if number < len(self.turns) else None
 
     def vote(self, message_index: int, liked: bool, log_path: str | Path,
-             question_log: str | Path | None = None) -> Vote | None:
+             question_log: str | Path | None = None, log_max_bytes: int = 0) -> Vote | None:
         """Record a 👍 (`liked`) or 👎 on the reply at `message_index` in the feedback log, and in the
-        question log beside the question when that was logged.
+        question log beside the question when that was logged (each rotated past `log_max_bytes`).
 
         Returns:
             The vote written, or None when that message is not an answer (a failed request, a user
@@ -181,17 +183,17 @@ class Chat:
             entry_id=answer.best.entry_id if answer.best else None,
             score=top.score if top else None, found=answer.found,
         )
-        append_vote(log_path, vote)
+        append_vote(log_path, vote, log_max_bytes)
         if question_log is not None and turn.logged_id is not None:
-            append_question_vote(question_log, turn.logged_id, vote.vote)
+            append_question_vote(question_log, turn.logged_id, vote.vote, log_max_bytes)
         return vote
 
 
-def log_question(path: str | Path, question: LoggedQuestion) -> bool:
-    """Append `question` to the question log at `path`; a failure is logged, not raised (the user
-    still gets the answer). Returns whether it was written."""
+def log_question(path: str | Path, question: LoggedQuestion, max_bytes: int = 0) -> bool:
+    """Append `question` to the question log at `path` (rotated past `max_bytes`, unless 0); a failure
+    is logged, not raised (the user still gets the answer). Returns whether it was written."""
     try:
-        append_question(path, question)
+        append_question(path, question, max_bytes)
     except AssistantError as exc:
         log.error("%s", exc)
         return False

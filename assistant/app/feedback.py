@@ -41,15 +41,16 @@ class Vote:
             raise AssistantError(f"a vote is 'up' or 'down', not {self.vote!r}")
 
 
-def append_vote(path: str | Path, vote: Vote) -> None:
+def append_vote(path: str | Path, vote: Vote, max_bytes: int = 0) -> None:
     """Append `vote` to the JSONL log at `path`, creating the file and its folder when missing. The line
-    is written whole or not at all (`jsonlog.append_line`).
+    is written whole or not at all (`jsonlog.append_line`); the log is rotated first when it would grow
+    past `max_bytes` (0: never).
 
     Raises:
         AssistantError: the log cannot be written.
     """
     record = {"timestamp": vote.timestamp, **{k: v for k, v in asdict(vote).items() if k != "timestamp"}}
-    append_to_log("feedback log", path, record)
+    append_to_log("feedback log", path, record, max_bytes)
 
 
 def check_log(path: str | Path) -> None:

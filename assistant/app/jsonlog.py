@@ -1,10 +1,12 @@
-"""Append-only JSON-lines logs that the app writes (votes; a question log would be another): each append is
-whole or absent, and a damaged line never takes the others with it.
+"""Append-only JSON-lines logs that the app writes (votes, questions): each append is whole or absent,
+and a damaged line never takes the others with it.
 
 An append writes one line at the end of the file under a lock (a thread lock, and a lock file beside
 the log for other processes). A write that fails part-way (a full disk) is truncated back, so the next
 line is not glued onto half of this one; a log whose last line was left unfinished by something else
-gets a line break first. The reader skips a line it cannot read, with a warning naming it.
+gets a line break first. A log that the line would take past its size limit is rotated first: renamed
+to `<name>.1`, an older `<name>.1` to `<name>.2` and so on, `ROTATED_KEPT` of them at most. The reader
+skips a line it cannot read, with a warning naming it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # How long an append waits for another process's lock before it gives up (it never waits forever).
 LOCK_TIMEOUT = 10.0
+# Rotated logs kept beside the live one (<name>.1, the newest, to <name>.5); the oldest is dropped.
+ROTATED_KEPT = 5
 _lock = threading.Lock()
 
 
@@ -49,8 +53,11 @@ def json_line(record: dict) -> bytes:
     return (valid_unicode(text) + "\n").encode("utf-8")
 
 
-def append_line(path: str | Path, record: dict) -> None:
+def append_line(path: str | Path, record: dict, max_bytes: int = 0) -> None:
     """Append `record` to the log at `path` as one JSON line, creating the file and its folder.
+
+    Args:
+        max_bytes: when the line would take the log past this size, the log is rotated first (0: never).
 
     Raises:
         LogWriteError: the log cannot be written (the message says why); the file is as it was.
@@ -65,7 +72,12 @@ def append_line(path: str | Path, record: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _lock, FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
-            fd = _open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)  # read: its last byte
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT  # read: its last byte
+            fd = _open_regular(path, flags)
+            if max_bytes and 0 < os.fstat(fd).st_size and os.fstat(fd).st_size + len(line) > max_bytes:
+                os.close(fd)
+                _rotate(path)
+                fd = _open_regular(path, flags)
             try:
                 _append(fd, line)
             finally:
@@ -97,14 +109,14 @@ def check_appendable(path: str | Path) -> None:
         raise LogWriteError(f"{folder} is not a folder that can be written")
 
 
-def append_to_log(log: str, path: str | Path, record: dict) -> None:
+def append_to_log(log: str, path: str | Path, record: dict, max_bytes: int = 0) -> None:
     """`append_line`, a failure being one line that names the log ("the feedback log").
 
     Raises:
         AssistantError: the log cannot be written.
     """
     try:
-        append_line(path, record)
+        append_line(path, record, max_bytes)
     except LogWriteError as exc:
         raise AssistantError(f"cannot write the {log} {path}: {exc}") from None
 
@@ -120,6 +132,29 @@ def check_log_writable(log: str, path: str | Path, remedy: str) -> None:
         check_appendable(path)
     except LogWriteError as exc:
         raise AssistantError(f"cannot write the {log} {path}: {exc}; {remedy}") from None
+
+
+def _rotate(path: Path) -> None:
+    """Rename the log to <name>.1, each older one up a number, the one past ROTATED_KEPT dropped.
+    Each step is one rename, so a crash leaves every line in some file."""
+    for number in range(ROTATED_KEPT - 1, 0, -1):
+        older = rotated(path, number)
+        if older.exists():
+            os.replace(older, rotated(path, number + 1))
+    os.replace(path, rotated(path, 1))
+
+
+def rotated(path: str | Path, number: int) -> Path:
+    """The name of the log at `path` after `number` rotations."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.{number}")
+
+
+def with_rotated(path: str | Path) -> list[Path]:
+    """The log at `path` and the rotated logs kept beside it, oldest first (those that exist, and the
+    log itself whether or not it does)."""
+    older = [rotated(path, n) for n in range(ROTATED_KEPT, 0, -1)]
+    return [p for p in older if p.is_file()] + [Path(path)]
 
 
 def _append(fd: int, line: bytes) -> None:

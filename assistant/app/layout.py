@@ -91,7 +91,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
 
     def respond(chat: Chat, question: str, passages, show_scores: bool) -> Chat:
         passages = min(MAX_PASSAGES, max(1, int(passages or 1)))
-        chat.ask(answers, question, passages, bool(show_scores), entries, question_log)
+        chat.ask(answers, question, passages, bool(show_scores), entries, question_log, settings.log_max_bytes)
         return chat
 
     def on_submit(question: str, chat: Chat, passages, show_scores):
@@ -114,7 +114,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
     def on_vote(chat: Chat, event: gr.LikeData) -> None:
         if isinstance(event.liked, bool):  # anything else is a vote withdrawn, or not a thumb
             try:
-                chat.vote(event.index, event.liked, settings.feedback_log, question_log)
+                chat.vote(event.index, event.liked, settings.feedback_log, question_log, settings.log_max_bytes)
             except AssistantError as exc:
                 log.error("%s", exc)
                 gr.Warning("Your vote could not be saved.")
@@ -145,7 +145,7 @@ def build_app(retriever: Retriever, settings: Settings | None = None) -> gr.Bloc
             log.exception("API answer to %r failed", str(question)[:200])
             raise gr.Error("Something went wrong answering that question.", print_exception=False) from None
         if question_log is not None:
-            log_question(question_log, LoggedQuestion.of(answer, history, via="api"))
+            log_question(question_log, LoggedQuestion.of(answer, history, via="api"), settings.log_max_bytes)
         return answer.to_dict()
 
     placeholder = (f"**{escape(title)}**\n\nAsk a question. Every answer is quoted word for word from the FAQ, "

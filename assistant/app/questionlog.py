@@ -104,16 +104,17 @@ class LoggedQuestion:
         return self.session or f"line:{self.id}"
 
 
-def append_question(path: str | Path, question: LoggedQuestion) -> None:
-    """Append `question` to the question log at `path` (created with its folder when missing).
+def append_question(path: str | Path, question: LoggedQuestion, max_bytes: int = 0) -> None:
+    """Append `question` to the question log at `path` (created with its folder when missing; rotated
+    first when it would grow past `max_bytes`, unless 0).
 
     Raises:
         AssistantError: the log cannot be written.
     """
-    _append(path, question.to_record())
+    _append(path, question.to_record(), max_bytes)
 
 
-def append_question_vote(path: str | Path, question_id: str, vote: str) -> None:
+def append_question_vote(path: str | Path, question_id: str, vote: str, max_bytes: int = 0) -> None:
     """Append a vote ("up" or "down") on the logged question `question_id`.
 
     Raises:
@@ -121,11 +122,11 @@ def append_question_vote(path: str | Path, question_id: str, vote: str) -> None:
     """
     if vote not in VOTES:
         raise AssistantError(f"a vote is 'up' or 'down', not {vote!r}")
-    _append(path, {"timestamp": _now(), "kind": "vote", "id": question_id, "vote": vote})
+    _append(path, {"timestamp": _now(), "kind": "vote", "id": question_id, "vote": vote}, max_bytes)
 
 
-def _append(path: str | Path, record: dict) -> None:
-    append_to_log("question log", path, record)
+def _append(path: str | Path, record: dict, max_bytes: int) -> None:
+    append_to_log("question log", path, record, max_bytes)
 
 
 def check_question_log(path: str | Path) -> None:
