@@ -33,7 +33,7 @@ def test_markdown_bold_and_q_questions_definition_list_and_details():
     assert summary(found) == [
         ("How do I charge the gadget?", 8, 10), ("Can I use it in the rain?", 12, 17),
         ("Where is the serial number?", 19, 21), ("Term questions", 23, 24), ("Does it work abroad?", 26, 27),
-        ("Is there a warranty?", 29, 34),
+        ("Is there a warranty?", 30, 32),  # from its <summary> line to its last line of text
     ]
     charge, rain = found[0], found[1]
     # "A:" dropped, the wrapped line joined, the relative link resolved against the front matter's URL
@@ -59,7 +59,8 @@ def test_markdown_heading_anchors_are_github_slugs_or_written_ids(tmp_path):
 
 def test_html_details_definition_list_and_page_furniture():
     found = entries("details.html")
-    assert summary(found) == [("Which bulb does the lamp take?", 13, 17), ("Can I dim it?", 19, 26),
+    # Each entry ends at its last line of text: not at "</details>" or "</pre>" lines.
+    assert summary(found) == [("Which bulb does the lamp take?", 13, 16), ("Can I dim it?", 19, 24),
                               ("How do I clean the shade?", 29, 30), ("Lamp flickers", 31, 32)]
     bulb, dim = found[0], found[1]
     assert bulb.answer == "An E27 bulb of at most 60 W."
@@ -363,3 +364,16 @@ def test_markdown_question_items_over_answer_lists_indented_too_little_to_nest(t
     assert [(e.question, e.answer, e.start_line, e.end_line) for e in found] == [
         ("Why is it slow?", "- Turn on the cache.\n- Or buy memory.", 5, 7),
         ("The logo is blurry.", "- Use the SVG.", 8, 9), ("Can I embed it?", "- Yes.", 10, 11)]
+
+
+def test_plain_text_contents_listed_with_section_numbers_are_not_an_entry(tmp_path):
+    rule = "-" * 40
+    (tmp_path / "FAQ").write_text(f"Gadget FAQ\n\nContents\n{rule}\n1.1  What is it?\n1.2  Is it free?\n\n"
+                                  f"1.1 What is it?\n{rule}\n\nA gadget.\n\n1.2 Is it free?\n{rule}\n\nYes.\n")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer) for e in found] == [("What is it?", "A gadget."), ("Is it free?", "Yes.")]
+
+
+def test_a_running_number_is_not_part_of_the_question(tmp_path):
+    (tmp_path / "faq.md").write_text("# FAQ\n\n## #1 Can I dim it?\n\nYes.\n\n## #2 Is it waterproof?\n\nNo.\n")
+    assert [e.question for e in load_corpus(tmp_path).entries] == ["Can I dim it?", "Is it waterproof?"]

@@ -285,6 +285,7 @@ def finish_outline(root: Section, lines: list[str], blank: Callable[[str], bool]
             after = after_subtree(section)
             end = order[after].start - 1 if after < len(order) else len(lines)
             section.end_line = _last_text_line(lines, section.title_end, min(end, limit), blank)
-        elif section is not root:
-            section.end_line = min(section.end_line, max(limit, section.title_end))
+        elif section is not root:  # set by the reader: kept within its parent, and off blank lines
+            section.end_line = _last_text_line(lines, section.title_end,
+                                               min(section.end_line, max(limit, section.title_end)), blank)
         pending.extend((child, section.end_line or limit) for child in section.children)

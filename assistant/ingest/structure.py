@@ -29,6 +29,7 @@ from .document import CODE, Block, Close, Document, Open, Section, Text, plain, 
 # A "?" that ends a clause: before a space, a closing quote or bracket, or the end.
 _ASKS = re.compile(r"\?+(?=[\s\"'”’)\]*_`]|$)")
 _CLOSING = " \t\"'”’)]*_`"  # what may follow a title's last mark: closing quotes, brackets, emphasis
+_SECTION_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*\.?\s+")
 # Interrogatives that open a question even when the title drops its "?" ("How to uninstall").
 # General English, not drawn from any FAQ.
 _INTERROGATIVES = frozenset("how what why when where who whom whose which".split())
@@ -106,6 +107,7 @@ def _listed(text: str) -> str:
     The mark counts because a short answer may share every word of another section's title: the
     sentence "It beeps." does not list the question "It beeps?"."""
     end = text.rstrip(_CLOSING)[-1:]
+    text = _SECTION_NUMBER.sub("", text)  # "1.1  What is it?" in a contents list, "1.1 What is it?" as a title
     return " ".join(re.findall(r"\w+", text.lower())) + (end if end in (".", "?", "!") else "")
 
 

@@ -438,9 +438,13 @@ def _row_question(element):
     return bold[0] if re.fullmatch(r"\s*(?:\d+(?:\.\d+)*\.?)?\s*", rest) else None
 
 
+def only_tags(line: str) -> bool:
+    """A line that shows nothing: blank, or only tags ("</td>", "</p></li>", "</details>")."""
+    return not _TAGS.sub("", line).strip()
+
+
 def _no_text(line: str) -> bool:
-    """A line that shows no answer text: blank, only tags ("</td>", "</p></li>"), or only the number
-    of the next item ("<b>1.2.</b>")."""
+    """A line that shows no answer text: `only_tags`, or only the number of the next item ("<b>1.2.</b>")."""
     shown = _TAGS.sub("", line).strip()
     return not shown or _NUMBER.fullmatch(shown) is not None
 

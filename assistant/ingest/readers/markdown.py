@@ -19,7 +19,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, plain, text_block
 from ..lines import normalize_newlines, split_lines
-from .html import HtmlWalker, parse_html, scan_tags
+from .html import HtmlWalker, only_tags, parse_html, scan_tags
 
 _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
@@ -236,11 +236,12 @@ class _Reader:
             title = walker.inline_of(summary) if summary is not None else []
             details = tree.find(".//details") if tree is not None else None
             anchor = details.get("id") if details is not None else None
-            self.open_container(Section(title=title, level=0, line=line, title_end=walker.line, anchor=anchor))
+            start = line + summary.sourceline - 1 if summary is not None and summary.sourceline else line
+            self.open_container(Section(title=title, level=0, line=start, title_end=walker.line, anchor=anchor))
             self.prefix, self.tight = "", False
             return
-        if closes > opens:
-            self.outline.close(line)
+        if closes > opens:  # </details>: the answer ends on the line before it (blank lines trimmed)
+            self.outline.close(line - 1)
             return
         tree = parse_html(content)
         if tree is None:
@@ -489,4 +490,5 @@ def read_markdown(text: str) -> Document:
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
     url = next((meta[k] for k in ("canonical_url", "canonical", "url")
                 if isinstance(meta.get(k), str) and meta[k].startswith("http")), None)
-    return outline.finish(lines, title=title or reader.first_h1, url=url)
+    # An entry ends at its last line of text, not at a "</details>" or "</div>" line after it.
+    return outline.finish(lines, title=title or reader.first_h1, url=url, blank=only_tags)

@@ -33,7 +33,8 @@ _NUMBERED = re.compile(r"^( {0,4})(\d{1,3}(?:\.\d{1,3})*)([.)]?)[ \t]+(?=\S)")
 _BULLET = re.compile(r"^( ?)([*+•-])[ \t]+(?=\S)")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)][ \t]*", re.IGNORECASE)
-_LIST_ITEM = re.compile(r"^([*+•-]|\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+(?=\S)")
+# An item: a bullet, "1." or "1)", "a.", or a section number ("1.1  What is it?", as contents list them).
+_LIST_ITEM = re.compile(r"^([*+•-]|\d{1,3}[.)]|\d{1,3}(?:\.\d{1,3})+\.?|[a-zA-Z][.)])[ \t]+(?=\S)")
 # A question: ends with "?", optionally followed by a quoted or bracketed tail
 # ('What does this error mean? "Operation couldn't be completed ..."').
 _QUESTION = re.compile(r"""^\S.{1,298}?\?\s*(?:["“'(\[].*["”')\]]\s*)?$""")
