@@ -377,3 +377,12 @@ def test_plain_text_contents_listed_with_section_numbers_are_not_an_entry(tmp_pa
 def test_a_running_number_is_not_part_of_the_question(tmp_path):
     (tmp_path / "faq.md").write_text("# FAQ\n\n## #1 Can I dim it?\n\nYes.\n\n## #2 Is it waterproof?\n\nNo.\n")
     assert [e.question for e in load_corpus(tmp_path).entries] == ["Can I dim it?", "Is it waterproof?"]
+
+
+def test_plain_text_a_short_group_of_listed_questions_is_not_one_question(tmp_path):
+    (tmp_path / "FAQ").write_text(
+        "Gadget FAQ\n\n   Support\n   D1. Is there a users' group?\n   D2. Who fixes bugs?\n\n   Help\n"
+        "   E1. Can I pay?\n   E2. Is it free?\n   E3. Does it work?\n\n"
+        "Is there a users' group?\n\nYes, on the forum.\n\nWho fixes bugs?\n\nThe team.\n\nCan I pay?\n\nYes.\n")
+    assert [e.question for e in load_corpus(tmp_path).entries] == ["Is there a users' group?", "Who fixes bugs?",
+                                                                    "Can I pay?"]

@@ -311,8 +311,11 @@ def _split_at_questions(blocks: list[_Raw], wrap: int) -> list[_Raw]:
 
 
 def _question_titles(blocks: list[_Raw]) -> list[_Title]:
+    """Paragraphs of at most three lines that are one question. Lines that each end a question are a
+    list of questions (a group of a contents list), not one question wrapped."""
     return [_Title(i, b.joined, 1) for i, b in enumerate(blocks)
-            if not b.box and len(b.lines) <= 3 and is_question_line(b.joined)]
+            if not b.box and len(b.lines) <= 3 and is_question_line(b.joined)
+            and sum(1 for line in b.lines if line.rstrip().endswith("?")) == 1]
 
 
 def _structured_titles(blocks: list[_Raw]) -> list[_Title]:
