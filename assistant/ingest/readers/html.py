@@ -319,7 +319,7 @@ class HtmlWalker:
             for child in item:
                 if child is not lead:
                     self.node(child)
-                self._text(child.tail) if child is not lead else None
+                    self._text(child.tail)
             self.flush()
             self.outline.close()  # it ends at its last line of text (finish_outline)
 
@@ -372,7 +372,7 @@ class HtmlWalker:
             level = self.heading_level + (0 if self.heading_asks else 1)
             self.prefix, self.tight = "", False
             self.outline.heading(Section(title=self.inline_of(lead), level=level, line=line, title_end=self.line,
-                                         anchor=_first_anchor(element)))
+                                         anchor=self._inner_anchor(element)))
             cell = lead.getparent()
             self._text(lead.tail)
             for child in cell[cell.index(lead) + 1 :]:  # a sample shown with the question: its answer's start
@@ -396,6 +396,7 @@ _XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 _TAGS = re.compile(r"<[^<>]*>")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*\.?")
 _EMPHASIS = frozenset("b strong em i".split())
+MAX_LEAD_CHARS = 300  # the longest emphasised lead of a list item read as a question's title
 _ANSWER_BLOCKS = frozenset("p pre div ul ol dl blockquote table".split())
 
 
@@ -413,7 +414,7 @@ def _question_items(element) -> dict:
         if not any(_tag(c) in _ANSWER_BLOCKS for c in children[1:]):
             return {}
         text = " ".join(children[0].text_content().split())
-        if not text or len(text) > 300:
+        if not text or len(text) > MAX_LEAD_CHARS:
             return {}
         leads[item] = children[0]
     if len(leads) < 2 or not any(_is_question_term(" ".join(lead.text_content().split())) for lead in leads.values()):
@@ -427,7 +428,7 @@ def _row_question(element):
     are), its first bold text that is not a number, whatever it says."""
     cells = [c for c in element if _tag(c) in ("td", "th")]
     bold = [b for cell in cells for b in cell if _tag(b) in ("b", "strong")
-            and not re.fullmatch(r"[\d.\s]*", b.text_content())]
+            and b.text_content().strip() and not _NUMBER.fullmatch(b.text_content().strip())]
     if not bold:
         return None
     if "question" in (element.get("class") or "").lower().split():
@@ -435,7 +436,7 @@ def _row_question(element):
     if len(bold) != 1 or not _is_question_term(" ".join(bold[0].text_content().split())):
         return None
     rest = " ".join(element.text_content().split()).replace(" ".join(bold[0].text_content().split()), "", 1)
-    return bold[0] if re.fullmatch(r"\s*(?:\d+(?:\.\d+)*\.?)?\s*", rest) else None
+    return bold[0] if not rest.strip() or _NUMBER.fullmatch(rest.strip()) else None
 
 
 def only_tags(line: str) -> bool:
@@ -447,13 +448,6 @@ def _no_text(line: str) -> bool:
     """A line that shows no answer text: `only_tags`, or only the number of the next item ("<b>1.2.</b>")."""
     shown = _TAGS.sub("", line).strip()
     return not shown or _NUMBER.fullmatch(shown) is not None
-
-
-def _first_anchor(element) -> str | None:
-    for a in element.iter("a"):
-        if a.get("href") is None and (a.get("id") or a.get("name")):
-            return a.get("id") or a.get("name")
-    return None
 
 
 def parse_html(text: str):
