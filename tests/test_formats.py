@@ -386,3 +386,14 @@ def test_plain_text_a_short_group_of_listed_questions_is_not_one_question(tmp_pa
         "Is there a users' group?\n\nYes, on the forum.\n\nWho fixes bugs?\n\nThe team.\n\nCan I pay?\n\nYes.\n")
     assert [e.question for e in load_corpus(tmp_path).entries] == ["Is there a users' group?", "Who fixes bugs?",
                                                                     "Can I pay?"]
+
+
+def test_a_data_file_with_a_comment_header_and_percent_rules_is_plain_text(tmp_path):
+    # "#" comment lines are no Markdown headings; "%%%%" is a rule like "----".
+    (tmp_path / "FAQ.txt").write_text(
+        "# Game FAQ data file\n# Syntax: one question, then its answer,\n# between lines of percent signs.\n\n"
+        "%%%%\nWhat is the goal of the game?\n%%%%\nTo find the orb and bring it back.\nIt is deep in the dungeon.\n"
+        "%%%%\nHow do I save?\n%%%%\nPress S, then confirm.\nThe game saves on exit too.\n")
+    assert [(e.question, e.answer, e.start_line, e.end_line) for e in load_corpus(tmp_path).entries] == [
+        ("What is the goal of the game?", "To find the orb and bring it back. It is deep in the dungeon.", 6, 9),
+        ("How do I save?", "Press S, then confirm. The game saves on exit too.", 11, 14)]

@@ -24,6 +24,7 @@ SUFFIXES: dict[str, str | None] = {
 DOCUMENT_FORMATS = ("markdown", "rst", "asciidoc", "html", "org", "text")
 
 _FENCE = re.compile(r"^(?:```|~~~)", re.M)
+_ATX_HEADING = re.compile(r"#{1,6} \S")
 _SIGNS = {
     "rst": [re.compile(r"^\.\. [\w:-]+::", re.M), re.compile(r"^\.\. _[^:\n]+:", re.M),
             re.compile(r":[a-z]+:`[^`\n]+`"), re.compile(r"`[^`\n]+`_\b")],
@@ -34,13 +35,22 @@ _SIGNS = {
                  re.compile(r"^\S.*[^:\s]::$\n(?:[ \t]+\S|\S)", re.M)],
     "org": [re.compile(r"^#\+\w+:", re.M), re.compile(r"^[ \t]*:PROPERTIES:$", re.M),
             re.compile(r"^#\+begin_\w+", re.M | re.I), re.compile(r"\[\[[^\]\n]+\]\[[^\]\n]+\]\]")],
-    "markdown": [re.compile(r"^#{1,6} \S", re.M), _FENCE,
+    "markdown": [_FENCE,
                  re.compile(r"\[[^\]\n]+\]\((?:https?://|/|#|\.)[^)\s]*\)"), re.compile(r"^\s*[-*] \[[ x]\] ", re.M)],
 }
 _HTML_LINE = re.compile(r"^\s*</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>", re.M)
 _Q_LINE = re.compile(r"^[ \t]*Q(?:uestion)?[ \t]*\d*[:.)][ \t]+\S", re.M)
 _A_LINE = re.compile(r"^[ \t]*A(?:nswer)?[ \t]*[:.)][ \t]+\S", re.M)
 _RST_TITLE = re.compile(r"^(\S[^\n]*)\n([=\-~^\"'`#*+])\2{2,}[ \t]*$", re.M)
+
+
+def _headings(sample: str) -> int:
+    """Markdown "#" headings: lines that open with one to six "#" and a space, each on its own, not
+    one of a run of "#" lines (a comment block, as scripts and data files write them)."""
+    lines = sample.split("\n")
+    return sum(1 for n, line in enumerate(lines) if _ATX_HEADING.match(line)
+               and not (n and lines[n - 1].startswith("#"))
+               and not (n + 1 < len(lines) and lines[n + 1].startswith("#")))
 
 
 def _underlines(match: re.Match) -> bool:
@@ -68,6 +78,7 @@ def sniff(text: str) -> str:
     scores = {kind: sum(min(len(p.findall(sample)), 5) for p in patterns) for kind, patterns in _SIGNS.items()}
     # A line of "~~~" right under a title of its length underlines it: it is no Markdown fence.
     underlines = {m.start(2) for m in _RST_TITLE.finditer(sample) if _underlines(m)}
+    scores["markdown"] += min(_headings(sample), 5)
     fences = list(_FENCE.finditer(sample))
     scores["markdown"] -= min(len(fences), 5) - min(sum(1 for m in fences if m.start() not in underlines), 5)
     # Underlined titles are as much plain text's as reST's: they count for reST unless the file pairs

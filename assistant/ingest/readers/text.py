@@ -28,7 +28,7 @@ from ..lines import split_lines
 
 # --- line patterns --------------------------------------------------------------------------------
 
-_RULE = re.compile(r"^\s*([=\-~^*#+_.:`'\"])\1{2,}\s*$")
+_RULE = re.compile(r"^\s*([=\-~^*#+_.:`'\"%@])\1{2,}\s*$")
 _NUMBERED = re.compile(r"^( {0,4})(\d{1,3}(?:\.\d{1,3})*)([.)]?)[ \t]+(?=\S)")
 _BULLET = re.compile(r"^( ?)([*+•-])[ \t]+(?=\S)")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
