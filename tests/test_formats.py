@@ -397,3 +397,18 @@ def test_a_data_file_with_a_comment_header_and_percent_rules_is_plain_text(tmp_p
     assert [(e.question, e.answer, e.start_line, e.end_line) for e in load_corpus(tmp_path).entries] == [
         ("What is the goal of the game?", "To find the orb and bring it back. It is deep in the dungeon.", 6, 9),
         ("How do I save?", "Press S, then confirm. The game saves on exit too.", 11, 14)]
+
+
+def test_rst_q_and_a_fields_and_sphinx_dropdowns(tmp_path):
+    (tmp_path / "fields.rst").write_text(
+        "FAQ\n===\n\nGeneral\n-------\n\n:Q: Is it fast ?\n\n:A: Yes, see ``bench``.\n\n"
+        ":Q: Does it support\n    https?\n\n:A: Since 3.0.\n\n    Older versions need a proxy.\n", encoding="utf-8")
+    (tmp_path / "dropdowns.rst").write_text(
+        "Benchmarks FAQ\n==============\n\n.. dropdown:: How often are the ``benchmarks`` updated?\n\n"
+        "   With every release.\n\n.. dropdown:: Can I run them myself?\n\n   Yes, with the bench tool.\n",
+        encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("How often are the benchmarks updated?", "With every release."),
+        ("Can I run them myself?", "Yes, with the bench tool."),
+        ("Is it fast ?", "Yes, see bench."), ("Does it support https?", "Since 3.0.\n\nOlder versions need a proxy.")]

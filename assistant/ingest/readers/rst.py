@@ -79,8 +79,21 @@ class _GenericDirective(Directive):
             block.line = self.content_offset + 1
             return [block]
         container = nodes.container()
+        if name in _COLLAPSIBLE_DIRECTIVES and self.arguments:  # ".. dropdown:: Question?" over its answer
+            title = " ".join(self.arguments)  # the arguments are the title's words
+            shown, _ = self.state.inline_text(title, self.lineno)
+            heading = nodes.rubric(title, "", *shown)
+            heading.line = self.lineno
+            container["classes"].append(_COLLAPSIBLE)
+            container += heading
         self.state.nested_parse(self.content, self.content_offset, container)
         return [container]
+
+
+# Directives of Sphinx extensions that show their title and fold their content away (sphinx-design's
+# dropdown, sphinx-togglebutton's toggle, ...): a question over its answer, as <details> in HTML.
+_COLLAPSIBLE_DIRECTIVES = frozenset("dropdown details collapse collapsible toggle".split())
+_COLLAPSIBLE = "faq-assistant-collapsible"
 
 
 def _generic_role(name, rawtext, text, lineno, inliner, options=None, content=None):
@@ -219,8 +232,12 @@ class _Reader:
         return out
 
     def term_sections(self, node, parent: Section) -> list[Section]:
-        """A definition or field list whose terms ask questions: one section per term."""
+        """A definition or field list whose terms ask questions: one section per term; a field list of
+        ":Q:" and ":A:" fields: one section per question, its answer the ":A:" field after it."""
         from ..structure import is_question_title
+
+        if isinstance(node, nodes.field_list) and (pairs := _question_fields(node)):
+            return [self.question_field(question, answer, parent) for question, answer in pairs]
 
         items = [c for c in node.children if isinstance(c, (nodes.definition_list_item, nodes.field))]
         terms = [next((c for c in i.children if isinstance(c, (nodes.term, nodes.field_name))), None) for i in items]
@@ -236,6 +253,30 @@ class _Reader:
             section.end_line = max([line, *(self.last_line(b) for b in section.blocks)])
             sections.append(section)
         return sections
+
+    def question_field(self, question, answer, parent: Section) -> Section:
+        """A ":Q:" field (its body the question) and the ":A:" field after it (its body the answer)."""
+        body = next((c for c in question.children if isinstance(c, nodes.field_body)), None)
+        paragraphs = list(body.findall(nodes.paragraph)) if body is not None else []
+        title = [piece for n, p in enumerate(paragraphs) for piece in ((Text(" "),) if n else ()) + tuple(_inlines(p))]
+        line = (paragraphs[0].line if paragraphs else None) or question.line or parent.line
+        section = Section(title=title, level=parent.level + 1, line=line, explicit=True)
+        if answer is not None:
+            for child in answer.children:
+                if isinstance(child, nodes.field_body):
+                    section.blocks += self.body(child, section)
+        section.end_line = max([line, *(self.last_line(b) for b in section.blocks)])
+        return section
+
+    def collapsible(self, node, parent: Section) -> Section:
+        """A folded block with a title (`_COLLAPSIBLE_DIRECTIVES`): a section, titled as it is shown."""
+        heading, *content = node.children
+        line = heading.line or node.line or parent.line
+        section = Section(title=_inlines(heading), level=parent.level + 1, line=line)
+        for child in content:
+            section.blocks += self.body(child, section)
+        section.end_line = max([line, *(self.last_line(b) for b in section.blocks)])
+        return section
 
     def last_line(self, block: Block) -> int:
         if block.lines:
@@ -264,6 +305,8 @@ class _Reader:
             elif isinstance(child, (nodes.definition_list, nodes.field_list)) and (
                     terms := self.term_sections(child, section)):
                 section.children += terms
+            elif isinstance(child, nodes.container) and _COLLAPSIBLE in child["classes"]:
+                section.children.append(self.collapsible(child, section))
             else:
                 section.blocks += self.body(child, section)
 
@@ -273,6 +316,25 @@ class _Reader:
             section = self.by_id.get(target.get("refid"))
             if section is not None and target.line and 0 < section.line - target.line <= 3:
                 section.lead_line = target.line
+
+
+_Q_FIELD = re.compile(r"q(uestion)?", re.IGNORECASE)
+_A_FIELD = re.compile(r"a(nswer)?", re.IGNORECASE)
+
+
+def _question_fields(node) -> list[tuple]:
+    """The (":Q:" field, ":A:" field or None) pairs of a field list made only of such fields."""
+    fields = [c for c in node.children if isinstance(c, nodes.field)]
+    names = [next((c.astext().strip() for c in f.children if isinstance(c, nodes.field_name)), "") for f in fields]
+    if not fields or not all(_Q_FIELD.fullmatch(n) or _A_FIELD.fullmatch(n) for n in names):
+        return []
+    pairs: list[tuple] = []
+    for field, name in zip(fields, names):
+        if _Q_FIELD.fullmatch(name):
+            pairs.append((field, None))
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1] = (pairs[-1][0], field)
+    return pairs
 
 
 def read_rst(text: str) -> Document:
