@@ -412,3 +412,28 @@ def test_rst_q_and_a_fields_and_sphinx_dropdowns(tmp_path):
         ("How often are the benchmarks updated?", "With every release."),
         ("Can I run them myself?", "Yes, with the bench tool."),
         ("Is it fast ?", "Yes, see bench."), ("Does it support https?", "Since 3.0.\n\nOlder versions need a proxy.")]
+
+
+def test_plain_text_vim_help_headings_and_numbered_bullets_that_wrap(tmp_path):
+    (tmp_path / "faq.txt").write_text(
+        "*faq.txt*\tGadget\n\nGeneral Questions\n\n\nWHERE DO I PUT MY CONFIG FILE? ~\n\nIn your home folder.\n\n\n"
+        "HOW STABLE IS THE NIGHTLY BUILD? ~\n\nMostly stable.\n", encoding="utf-8")
+    (tmp_path / "FAQ").write_text(
+        "Gadget FAQ\n\nSection 1: Basics\n\n* 1.1 What is it?\n\nA gadget.\n\n* 1.2 There is an ugly line in the\n"
+        "printed output!\n\nNo, there isn't.\n\n* 1.3 Is it free?\n\nYes.\n", encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("What is it?", "A gadget."), ("There is an ugly line in the printed output!", "No, there isn't."),
+        ("Is it free?", "Yes."), ("WHERE DO I PUT MY CONFIG FILE?", "In your home folder."),
+        ("HOW STABLE IS THE NIGHTLY BUILD?", "Mostly stable.")]
+
+
+def test_html_italic_question_paragraphs_with_a_number_and_a_link_back_up(tmp_path):
+    (tmp_path / "faq.html").write_text(
+        '<html><body><h1>FAQ</h1>\n<ol><li><a href="#q1">Do I need a proxy?</a></li><li><a href="#q2">Is it free?</a>'
+        '</li></ol>\n<p id="q1"><a href="#top">^</a> <b>1.</b> <i>Do I need a proxy?</i></p>\n<p>No.</p>\n'
+        '<p id="q2"><a href="#top">^</a> <b>2.</b> <i>Is it free?</i></p>\n<p>Yes.</p>\n</body></html>\n',
+        encoding="utf-8")
+    found = load_corpus(tmp_path).entries
+    assert [(e.question, e.answer, e.anchor) for e in found] == [("Do I need a proxy?", "No.", "q1"),
+                                                                 ("Is it free?", "Yes.", "q2")]

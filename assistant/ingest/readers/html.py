@@ -190,18 +190,17 @@ class HtmlWalker:
         self.outline.heading(section)
 
     def paragraph_title(self, element) -> bool:
-        """A paragraph that is one bold question (<p><b>How do I ...?</b></p>) or starts with "Q:"
-        opens a section: beside the last heading when that asks a question, else below it."""
+        """A paragraph that is one bold or italic question (<p><b>How do I ...?</b></p>, perhaps with
+        its number and a link back up the page) or starts with "Q:" opens a section: beside the last
+        heading when that asks a question, else below it."""
         text = " ".join(element.text_content().split())
         explicit = bool(_Q_PREFIX.match(text))
-        children = [c for c in element if _tag(c)]
-        bold = (len(children) == 1 and _tag(children[0]) in ("b", "strong") and not (element.text or "").strip()
-                and not (children[0].tail or "").strip())
-        if not (explicit or (bold and _is_question_term(text))):
+        lead = _emphasised_question(element)
+        if not explicit and lead is None:
             return False
         self.flush()
         line = self.line
-        title = self.inline_of(element)
+        title = self.inline_of(element if explicit else lead)
         answer: list[Inline] = []
         if explicit:
             _drop_prefix(title, _Q_PREFIX)
@@ -420,6 +419,22 @@ def _question_items(element) -> dict:
     if len(leads) < 2 or not any(_is_question_term(" ".join(lead.text_content().split())) for lead in leads.values()):
         return {}
     return leads
+
+
+def _emphasised_question(element):
+    """The one bold or italic element of a paragraph that asks a question, when the paragraph holds
+    nothing else but a number ("<b>3.</b>") and a link back up the page ("<a href="#top">^</a>")."""
+    children = [c for c in element if _tag(c)]
+    marks = [c for c in children if _tag(c) == "a" and (c.get("href") or "").startswith("#")
+             and not any(ch.isalnum() for ch in c.text_content())]
+    numbers = [c for c in children if _tag(c) in ("b", "strong") and _NUMBER.fullmatch(c.text_content().strip())]
+    rest = [c for c in children if c not in marks and c not in numbers]
+    if len(rest) != 1 or _tag(rest[0]) not in _EMPHASIS:
+        return None
+    loose = [element.text, *(c.tail for c in children)]
+    if any((t or "").strip() for t in loose):
+        return None
+    return rest[0] if _is_question_term(" ".join(rest[0].text_content().split())) else None
 
 
 def _row_question(element):

@@ -5,9 +5,11 @@ uses (the one that yields the most question titles):
 
 - numbered sections, "4.5 Why do I get ...?", the numbers forming one outline (a numbered list inside
   an answer or a table of contents does not fit the outline, so it is not taken for headings);
-- "* " (or "- ", "+ ") items that stand alone as a paragraph and are followed by unmarked text;
+- "* " (or "- ", "+ ") items that stand alone as a paragraph and are followed by unmarked text (a
+  numbered one, "* 3.4 ...", may wrap at the margin);
 - "Q:"/"A:" pairs;
 - titles underlined (or over- and underlined) with a line of =, -, ~ ...;
+- Vim help headings: a line of its own that ends with " ~";
 - failing those, paragraphs that are a question on their own.
 
 A page scraped from the web (one paragraph a line, no blank lines between them) is read line by line:
@@ -29,6 +31,9 @@ from ..lines import split_lines
 # --- line patterns --------------------------------------------------------------------------------
 
 _RULE = re.compile(r"^\s*([=\-~^*#+_.:`'\"%@])\1{2,}\s*$")
+# A heading of a Vim help file: a line of several words that ends with " ~".
+_HELP_HEADING = re.compile(r"^(\S.*\S\s.*?\S)\s+~\s*$")
+_HELP_MARK = "~help"
 _NUMBERED = re.compile(r"^( {0,4})(\d{1,3}(?:\.\d{1,3})*)([.)]?)[ \t]+(?=\S)")
 _BULLET = re.compile(r"^( ?)([*+•-])[ \t]+(?=\S)")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
@@ -132,6 +137,13 @@ def _raw_blocks(lines: list[str]) -> list[_Raw]:
             i += 1
             continue
         if current is None:
+            heading = _HELP_HEADING.match(line)
+            if heading and not (lines[i + 1].strip() if i + 1 < len(lines) else ""):
+                # "WHERE SHOULD I PUT MY CONFIG? ~" on a line of its own: a heading of a Vim help file.
+                blocks.append(_Raw(number, [heading.group(1)], underline=_HELP_MARK))
+                rule_char = None
+                i += 1
+                continue
             current = _Raw(number, [], after_rule=rule_char)
             blocks.append(current)
             rule_char = None
@@ -235,11 +247,18 @@ def _bullet_titles(blocks: list[_Raw]) -> list[_Title]:
         before = blocks[i - 1] if i else None
         after = blocks[i + 1] if i + 1 < len(blocks) else None
         # A title stands alone: the paragraphs around it are not items of the same list.
-        if after is None or bullet(after) or bullet(before) or not _hanging(block, m.end()):
+        if after is None or bullet(after) or bullet(before):
             continue
-        text = " ".join(" ".join([block.lines[0][m.end():], *block.lines[1:]]).split())
+        head = len(block.lines)
+        if not _hanging(block, m.end()):
+            # Wrapped at the margin: a title only when it is numbered ("* 3.4 There is ..."), as an
+            # outline's headings are; an unnumbered item that wraps so is a list item of an answer.
+            head = _title_lines(block) if _NUMBERED.match(block.lines[0][m.end():]) else 0
+            if not head:
+                continue
+        text = " ".join(" ".join([block.lines[0][m.end():], *block.lines[1:head]]).split())
         if len(text) <= MAX_TITLE_CHARS:
-            titles.append(_Title(i, text, 1))
+            titles.append(_Title(i, text, 1, body_lines=len(block.lines) - head))
     return titles
 
 
