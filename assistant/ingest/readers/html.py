@@ -238,20 +238,26 @@ class HtmlWalker:
         self.inlines.append(Close())
 
     def details(self, element) -> None:
-        self.flush()
         summary = next((c for c in element if _tag(c) == "summary"), None)
+        anchor = element.get("id") or (summary.get("id") if summary is not None else None)
+        self.titled(element, summary, anchor, end_at_close=True)
+
+    def titled(self, container, heading, anchor: str | None, end_at_close: bool) -> None:
+        """A section from where the reading stands: titled by `heading` (a <summary>, a list item's
+        emphasised lead; None: untitled), its answer the rest of `container`. It ends where `container`
+        closes (`end_at_close`), else at its last line of text (finish_outline)."""
+        self.flush()
         line = self.line
-        title = self.inline_of(summary) if summary is not None else []
-        self.outline.open(Section(title=title, level=0, line=line, title_end=self.line,
-                                  anchor=element.get("id") or (summary.get("id") if summary is not None else None)))
+        title = self.inline_of(heading) if heading is not None else []
+        self.outline.open(Section(title=title, level=0, line=line, title_end=self.line, anchor=anchor))
         self.prefix, self.tight = "", False
-        self._text(element.text)
-        for child in element:
-            if child is not summary:
+        self._text(container.text)
+        for child in container:
+            if child is not heading:
                 self.node(child)
             self._text(child.tail)
         self.flush()
-        self.outline.close(self.line)
+        self.outline.close(self.line if end_at_close else None)
 
     def question_item(self, element) -> None:
         """A schema.org Question in microdata: its name is the title, its accepted answer the body."""
@@ -303,24 +309,10 @@ class HtmlWalker:
         (<li><em>Troubles compiling ...</em><p>Usually ...</p></li>): one section per item, as for a
         <dl> of questions."""
         for item in element:
-            if _tag(item) != "li":
-                continue
-            self._at(item)
-            self.flush()
-            lead = leads[item]
-            self._at(lead)
-            line = self.line
-            title = self.inline_of(lead)
-            self.outline.open(Section(title=title, level=0, line=line, title_end=self.line,
-                                      anchor=item.get("id") or lead.get("id")))
-            self.prefix, self.tight = "", False
-            self._text(lead.tail)
-            for child in item:
-                if child is not lead:
-                    self.node(child)
-                    self._text(child.tail)
-            self.flush()
-            self.outline.close()  # it ends at its last line of text (finish_outline)
+            if _tag(item) == "li":
+                self.flush()
+                self._at(leads[item])  # the entry starts at its title, not at the <li>
+                self.titled(item, leads[item], item.get("id") or leads[item].get("id"), end_at_close=False)
 
     def pre(self, element) -> None:
         self.flush()

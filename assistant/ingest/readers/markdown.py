@@ -175,13 +175,7 @@ class _Reader:
         title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
         if explicit:
             _strip_prefix(title, _Q_PREFIX)
-        # Below a category heading; beside a question heading (two ways of writing one list).
-        level = self.heading_level + (0 if self.heading_asks else 1)
-        self.paragraph_section = Section(title=title, level=level, line=line, title_end=line + head - 1,
-                                         explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line)
-        self.outline.heading(self.paragraph_section)
-        self.pending_anchor = self.anchor_line = None
-        self.prefix, self.tight = "", False
+        self.title_section(line, title, title_end=line + head - 1, explicit=explicit)
         if head < len(lines):
             answer = [piece for n, part in enumerate(lines[head:])
                       for piece in ((Text("\n"),) if n else ()) + tuple(part)]
@@ -318,7 +312,7 @@ class _Reader:
                 self.html_block(token.content, line, token.map[1] + first_line - 1)
             elif i in titles:  # "1. Question?" with its answer in the list written under it
                 inline = tokens[i + 3]
-                self.item_title(line, self.inlines(inline, line))
+                self.title_section(line, self.inlines(inline, line))
                 i += 7  # the one-item list, up to its close
                 continue
             elif kind in ("bullet_list_open", "ordered_list_open") and not self.lists and not self.heading_asks \
@@ -380,11 +374,13 @@ class _Reader:
                 self.tight = False
             i += 1
 
-    def item_title(self, line: int, inlines: list[Inline]) -> None:
-        """A question written as a list item of its own: a section like a bold question's."""
+    def title_section(self, line: int, inlines: list[Inline], title_end: int | None = None,
+                   explicit: bool = False) -> None:
+        """A question titled by a paragraph or a list item of its own, not a heading: a section below
+        a category heading, beside a question heading (two ways of writing one list)."""
         level = self.heading_level + (0 if self.heading_asks else 1)
-        self.paragraph_section = Section(title=inlines, level=level, line=line, title_end=line,
-                                         anchor=self.pending_anchor, lead_line=self.anchor_line)
+        self.paragraph_section = Section(title=inlines, level=level, line=line, title_end=title_end or line,
+                                         explicit=explicit, anchor=self.pending_anchor, lead_line=self.anchor_line)
         self.outline.heading(self.paragraph_section)
         self.pending_anchor = self.anchor_line = None
         self.prefix, self.tight = "", False
