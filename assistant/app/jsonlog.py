@@ -74,7 +74,8 @@ def append_line(path: str | Path, record: dict, max_bytes: int = 0) -> None:
         with _lock, FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
             flags = os.O_RDWR | os.O_APPEND | os.O_CREAT  # read: its last byte
             fd = _open_regular(path, flags)
-            if max_bytes and 0 < os.fstat(fd).st_size and os.fstat(fd).st_size + len(line) > max_bytes:
+            size = os.fstat(fd).st_size
+            if max_bytes and size and size + len(line) > max_bytes:
                 os.close(fd)
                 _rotate(path)
                 fd = _open_regular(path, flags)

@@ -35,8 +35,7 @@ _SIGNS = {
                  re.compile(r"^\S.*[^:\s]::$\n(?:[ \t]+\S|\S)", re.M)],
     "org": [re.compile(r"^#\+\w+:", re.M), re.compile(r"^[ \t]*:PROPERTIES:$", re.M),
             re.compile(r"^#\+begin_\w+", re.M | re.I), re.compile(r"\[\[[^\]\n]+\]\[[^\]\n]+\]\]")],
-    "markdown": [_FENCE,
-                 re.compile(r"\[[^\]\n]+\]\((?:https?://|/|#|\.)[^)\s]*\)"), re.compile(r"^\s*[-*] \[[ x]\] ", re.M)],
+    "markdown": [re.compile(r"\[[^\]\n]+\]\((?:https?://|/|#|\.)[^)\s]*\)"), re.compile(r"^\s*[-*] \[[ x]\] ", re.M)],
 }
 _HTML_LINE = re.compile(r"^\s*</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>", re.M)
 _Q_LINE = re.compile(r"^[ \t]*Q(?:uestion)?[ \t]*\d*[:.)][ \t]+\S", re.M)
@@ -76,15 +75,15 @@ def sniff(text: str) -> str:
     if nonblank and len(_HTML_LINE.findall(sample)) >= 0.3 * nonblank:
         return "html"
     scores = {kind: sum(min(len(p.findall(sample)), 5) for p in patterns) for kind, patterns in _SIGNS.items()}
+    titles = [m for m in _RST_TITLE.finditer(sample) if _underlines(m)]
+    underlines = {m.start(2) for m in titles}
     # A line of "~~~" right under a title of its length underlines it: it is no Markdown fence.
-    underlines = {m.start(2) for m in _RST_TITLE.finditer(sample) if _underlines(m)}
-    scores["markdown"] += min(_headings(sample), 5)
-    fences = list(_FENCE.finditer(sample))
-    scores["markdown"] -= min(len(fences), 5) - min(sum(1 for m in fences if m.start() not in underlines), 5)
+    fences = sum(1 for m in _FENCE.finditer(sample) if m.start() not in underlines)
+    scores["markdown"] += min(_headings(sample), 5) + min(fences, 5)
     # Underlined titles are as much plain text's as reST's: they count for reST unless the file pairs
     # "Q:" and "A:" lines, a plain-text convention, with no construct only reST has.
     pairs = min(len(_Q_LINE.findall(sample)), len(_A_LINE.findall(sample)))
     if scores["rst"] or pairs < 2:
-        scores["rst"] += min(sum(1 for m in _RST_TITLE.finditer(sample) if _underlines(m)), 5)
+        scores["rst"] += min(len(titles), 5)
     kind, score = max(scores.items(), key=lambda item: item[1])
     return kind if score >= 3 else "text"
