@@ -437,3 +437,65 @@ def test_html_italic_question_paragraphs_with_a_number_and_a_link_back_up(tmp_pa
     found = load_corpus(tmp_path).entries
     assert [(e.question, e.answer, e.anchor) for e in found] == [("Do I need a proxy?", "No.", "q1"),
                                                                  ("Is it free?", "Yes.", "q2")]
+
+
+# Questions written as paragraphs (`ingest/paragraph_questions.py`): the same rules in every format.
+PARAGRAPH_ANSWERS = ["Download the installer and run it.", "Set the proxy variables first."]
+
+
+def paragraph_faq(tmp_path, name: str, text: str) -> list[tuple[str, int, int]]:
+    path = tmp_path / name
+    path.write_text(text)
+    found = load_corpus(path).entries
+    assert [e.answer for e in found] == PARAGRAPH_ANSWERS
+    return summary(found)
+
+
+@pytest.mark.parametrize("name, text, lines", [
+    ("rubric.rst", "FAQ\n===\n\nSetup\n-----\n\n.. rubric:: How do I install it?\n\nDownload the installer and run it."
+     "\n\n.. rubric:: Why does it fail behind a proxy?\n\nSet the proxy variables first.\n", [(7, 9), (11, 13)]),
+    ("bold.rst", "FAQ\n===\n\n**How do I install it?**\n\nDownload the installer and run it.\n\n"
+     "*Why does it fail behind a proxy?*\nSet the proxy variables first.\n", [(4, 6), (8, 9)]),
+    ("numbered.rst", "FAQ\n===\n\n1. How do I install it?\n\n   Download the installer and run it.\n\n"
+     "2. Why does it fail behind a proxy?\n\n   Set the proxy variables first.\n", [(4, 6), (8, 10)]),
+    ("qa.rst", "FAQ\n===\n\nQ: How do I install it?\n\nA: Download the installer and run it.\n\n"
+     "Q: Why does it fail behind a proxy?\nA: Set the proxy variables first.\n", [(4, 6), (8, 9)]),
+    ("admonition.rst", "FAQ\n===\n\n.. admonition:: How do I install it?\n\n   Download the installer and run it.\n\n"
+     ".. topic:: Why does it fail behind a proxy?\n\n   Set the proxy variables first.\n", [(4, 6), (8, 10)]),
+    ("titles.adoc", "= FAQ\n\n.How do I install it?\nDownload the installer and run it.\n\n"
+     "*Why does it fail behind a proxy?*\n\nSet the proxy variables first.\n", [(3, 4), (6, 8)]),
+    ("qa.adoc", "= FAQ\n\nQ: How do I install it?\n\nA: Download the installer and run it.\n\n"
+     ". Why does it fail behind a proxy?\n+\nSet the proxy variables first.\n", [(3, 5), (7, 9)]),
+    ("bold.org", "#+TITLE: FAQ\n\n* Setup\n\n*How do I install it?*\n\nDownload the installer and run it.\n\n"
+     "/Why does it fail behind a proxy?/\nSet the proxy variables first.\n", [(5, 7), (9, 10)]),
+    ("qa.org", "#+TITLE: FAQ\n\nQ: How do I install it?\nA: Download the installer and run it.\n\n"
+     "Q: Why does it fail behind a proxy?\nA: Set the proxy variables first.\n", [(3, 4), (6, 7)]),
+    ("items.md", "# FAQ\n\n1. **How do I install it?**\n   Download the installer and run it.\n"
+     "2. **Why does it fail behind a proxy?**\n   Set the proxy variables first.\n", [(3, 4), (5, 6)]),
+    ("classes.html", '<h1>FAQ</h1>\n<div class="faq-question">\n<p>How do I install it?</p>\n</div>\n'
+     '<div class="answer"><p>Download the installer and run it.</p></div>\n'
+     '<div class="question">It fails behind a proxy.</div>\n<div class="answer">Set the proxy variables first.</div>\n',
+     [(3, 5), (6, 7)]),
+])
+def test_questions_written_as_paragraphs_in_every_format(tmp_path, name, text, lines):
+    found = paragraph_faq(tmp_path, name, text)
+    assert [(start, end) for _, start, end in found] == lines
+    # A class that names a question needs no "?" ("It fails behind a proxy."): the markup says so.
+    assert [q for q, _, _ in found][0] == "How do I install it?"
+
+
+def test_paragraph_questions_are_left_alone_where_they_are_an_answer_or_a_contents_list(tmp_path):
+    # Under a question title, bold questions are that answer's own sub-questions.
+    path = tmp_path / "answer.rst"
+    path.write_text("FAQ\n===\n\nHow do I install it?\n--------------------\n\n**On Windows?**\n\n"
+                    "Run the installer.\n\n**On Linux?**\n\nUse the package.\n\n"
+                    "Can I update it?\n----------------\n\nYes.\n")
+    assert [e.question for e in load_corpus(path).entries] == ["How do I install it?", "Can I update it?"]
+    # A list of questions with no answer under them is a table of contents, and one bold question
+    # that opens a paragraph of a longer section is emphasis.
+    path = tmp_path / "contents.rst"
+    path.write_text("FAQ\n===\n\n- How do I install it?\n- Why does it fail?\n\nSetup\n-----\n\n"
+                    "**Does it run on Linux?** Yes, and on BSD.\n\nIt needs 2 GB of memory.\n")
+    found = load_corpus(path).entries
+    assert [e.question for e in found] == ["Setup"]
+    assert found[0].answer == "Does it run on Linux? Yes, and on BSD.\n\nIt needs 2 GB of memory."

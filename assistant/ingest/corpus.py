@@ -20,6 +20,7 @@ from .cleaning import word_list_digest
 from .detect import SUFFIXES, format_of
 from .document import Document
 from .entry import Entry
+from .paragraph_questions import split_paragraph_questions
 from .structure import find_entries, text_outside
 
 META_SUFFIX = ".meta.json"
@@ -147,6 +148,7 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
     """The entries of one parsed file, with ids unique across the corpus (`taken`)."""
     stem = _stem(source)
     title = meta.get("title") or document.title or Path(stem).name.replace("-", " ")
+    split_paragraph_questions(document)
     found = find_entries(document)
     entries = []
     for item in found:

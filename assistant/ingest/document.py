@@ -8,6 +8,7 @@ Inline text is a list of pieces: `Text` (a "\\n" inside it is a source line brea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -58,6 +59,38 @@ def plain(inlines: list[Inline]) -> str:
                             for p in inlines).split())
 
 
+def split_inline_lines(inlines: list[Inline]) -> list[list[Inline]]:
+    """Inline pieces, one list per source line (soft breaks are "\\n" pieces, hard ones `Break`)."""
+    lines: list[list[Inline]] = [[]]
+    for piece in inlines:
+        if isinstance(piece, Break):
+            lines.append([])
+        elif isinstance(piece, Text) and "\n" in piece.text:
+            for n, part in enumerate(piece.text.split("\n")):
+                if n:
+                    lines.append([])
+                if part:
+                    lines[-1].append(Text(part, None if piece.line is None else piece.line + n))
+        else:
+            lines[-1].append(piece)
+    return lines
+
+
+def strip_inline_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
+    """Drop a prefix ("Q:", "A:") from the start of the inline text, even when markup splits it
+    ("**Q:** How ...")."""
+    texts = [p for p in inlines if isinstance(p, Text)]
+    m = prefix.match("".join(p.text for p in texts))
+    left = m.end() if m else 0
+    for piece in texts:
+        if left <= 0:
+            break
+        cut = min(left, len(piece.text))
+        if piece.line is not None:  # the text now starts on the line after the cut line breaks
+            piece.line += piece.text[:cut].count("\n")
+        piece.text, left = piece.text[cut:], left - cut
+
+
 # --- blocks ---------------------------------------------------------------------------------------
 
 TEXT, CODE, LINE = "text", "code", "line"
@@ -76,6 +109,9 @@ class Block:
         prefix: text shown before it, e.g. a list marker with its indentation ("- ", "  1. ").
         tight: follows the block before on the next line (list items, lines of a scraped page)
             rather than after a blank line.
+        title_lines: how many of its first source lines the markup sets apart as one bold or
+            italic span, or as a title (a reST rubric, an AsciiDoc block title); 0: none. Such lines
+            can title a question written as a paragraph (`paragraph_questions.py`).
     """
 
     kind: str
@@ -84,6 +120,7 @@ class Block:
     lines: list[tuple[int, str]] = field(default_factory=list)
     prefix: str = ""
     tight: bool = False
+    title_lines: int = 0
 
     def is_empty(self) -> bool:
         if self.kind == CODE:
@@ -259,7 +296,7 @@ class Outline:
         return Document(root=self.root, lines=lines, title=title, url=url)
 
 
-def _last_text_line(lines: list[str], first: int, last: int, blank: Callable[[str], bool] = _blank) -> int:
+def last_text_line(lines: list[str], first: int, last: int, blank: Callable[[str], bool] = _blank) -> int:
     """The last non-blank line in first..last (1-based), or `first` when all are blank."""
     while last > first and blank(lines[last - 1]):
         last -= 1
@@ -284,8 +321,8 @@ def finish_outline(root: Section, lines: list[str], blank: Callable[[str], bool]
         if section is not root and section.end_line is None:
             after = after_subtree(section)
             end = order[after].start - 1 if after < len(order) else len(lines)
-            section.end_line = _last_text_line(lines, section.title_end, min(end, limit), blank)
+            section.end_line = last_text_line(lines, section.title_end, min(end, limit), blank)
         elif section is not root:  # set by the reader: kept within its parent, and off blank lines
-            section.end_line = _last_text_line(lines, section.title_end,
+            section.end_line = last_text_line(lines, section.title_end,
                                                min(section.end_line, max(limit, section.title_end)), blank)
         pending.extend((child, section.end_line or limit) for child in section.children)

@@ -243,8 +243,10 @@ class _Reader:
                 pending = _Pending()
                 continue
             if pending.title is not None:
-                self.outline.block(text_block(pending.title[0], self.inline(pending.title[1], pending.title[0]),
-                                              prefix=prefix))
+                line_of_title, title = pending.title
+                title_block = text_block(line_of_title, self.inline(title, line_of_title), prefix=prefix)
+                title_block.title_lines = 1  # ".Title": a block title, which may ask the question its block answers
+                self.outline.block(title_block)
                 pending.title = None
             delimiter = _delimiter(text)
             if delimiter is not None:
@@ -264,7 +266,9 @@ class _Reader:
                 while j < stop and not self._ends_paragraph(j) and self.heading_at(j) is None:
                     j += 1
                 inlines = self.paragraph(i, j)
-                self.outline.block(text_block(i + 1, inlines, prefix=prefix, tight=bool(prefix)))
+                block = text_block(i + 1, inlines, prefix=prefix, tight=bool(prefix))
+                block.title_lines = 1 if _EMPHASISED_LINE.match(text.strip()) else 0
+                self.outline.block(block)
                 i = j
             pending = _Pending()
         return i
@@ -496,6 +500,10 @@ class _Reader:
                 continue
             break
         return i
+
+
+# A line that is one bold or italic span ("*How do I ...?*", "**...**", "_..._").
+_EMPHASISED_LINE = re.compile(r"^(\*\*|\*|__|_)(?=\S)(.*\S)\1$")
 
 
 def _plain_text(inlines: list[Inline]) -> str:

@@ -61,6 +61,22 @@ def _furniture(element) -> bool:
     return bool(names.strip()) and not _FURNITURE_WORDS.isdisjoint(_WORDS.findall(names))
 
 
+# Class words that name a question (also in BEM and the like: "faq-question", "faq__question");
+# "questions" names a list of them, not one.
+_QUESTION_CLASS_WORDS = frozenset(("question",))
+
+
+def _classed_question(element) -> bool:
+    """The element's class says it is one question: a class word in `_QUESTION_CLASS_WORDS`, short
+    text, and no question of that kind inside it."""
+    words = re.split(r"[\s_-]+", (element.get("class") or "").lower())
+    if _QUESTION_CLASS_WORDS.isdisjoint(words):
+        return False
+    text = " ".join(element.text_content().split())
+    return 0 < len(text) <= MAX_LEAD_CHARS and not any(
+        _classed_question(child) for child in element.iterdescendants() if isinstance(child.tag, str))
+
+
 def _tag(element) -> str:
     tag = element.tag
     return tag.lower() if isinstance(tag, str) else ""
@@ -169,6 +185,8 @@ class HtmlWalker:
             return
         elif tag == "p" and not self.lists and self.paragraph_title(element):
             return
+        elif tag in _BLOCKS and _classed_question(element):
+            self.classed_question(element)
         elif tag in _BLOCKS or tag == "li":
             self.flush()
             self.children(element)
@@ -218,6 +236,27 @@ class HtmlWalker:
         if answer:
             self.outline.block(text_block(answer[0].line, answer))
         return True
+
+    def classed_question(self, element) -> None:
+        """An element whose class says it is a question (<div class="question">, "faq-question"): a
+        section whatever its wording; what follows it, up to the next question or heading, answers it."""
+        self.flush()
+        # The line of its first text (the tag may stand on a line of its own, above a <p>).
+        first = next((e for e in element.iter() if isinstance(e.tag, str) and (e.text or "").strip()), element)
+        text = first.text or ""
+        line = (first.sourceline + self.shift if first.sourceline else self.line) + text[: len(text) - len(
+            text.lstrip())].count("\n")
+        # Its text as one line: the element may hold paragraphs, which a title does not.
+        title: list[Inline] = [Text(" ".join(element.text_content().split()), line)]
+        level = self.heading_level + (0 if self.heading_asks else 1)
+        self.prefix, self.tight = "", False
+        section = Section(title=title, level=level, line=line, explicit=True,
+                          anchor=element.get("id") or self._inner_anchor(element))
+        self.outline.heading(section)
+        self.children(element)  # read to keep the line count, then dropped: it is the title
+        self.flush()
+        section.blocks.clear()
+        section.title_end = max(line, self.line - (1 if self.line > line else 0))
 
     @staticmethod
     def _inner_anchor(element) -> str | None:

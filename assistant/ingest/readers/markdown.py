@@ -17,7 +17,21 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, plain, text_block
+from ..document import (
+    Break,
+    Close,
+    Document,
+    Inline,
+    Open,
+    Outline,
+    Section,
+    Text,
+    code_block,
+    plain,
+    split_inline_lines,
+    strip_inline_prefix,
+    text_block,
+)
 from ..lines import normalize_newlines, split_lines
 from .html import HtmlWalker, only_tags, parse_html, scan_tags
 
@@ -40,32 +54,6 @@ def _parser() -> MarkdownIt:
 def github_slug(text: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
     return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
-
-
-def _split_lines(inlines: list[Inline]) -> list[list[Inline]]:
-    """A paragraph's inline pieces, one list per source line (soft breaks are "\\n" pieces)."""
-    lines: list[list[Inline]] = [[]]
-    for piece in inlines:
-        if isinstance(piece, Text) and piece.text == "\n":
-            lines.append([])
-        else:
-            lines[-1].append(piece)
-    return lines
-
-
-def _strip_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
-    """Drop a "Q:"/"A:" prefix from the start of the inline text, even when markup splits it
-    ("**Q:** How ...")."""
-    texts = [p for p in inlines if isinstance(p, Text)]
-    m = prefix.match("".join(p.text for p in texts))
-    left = m.end() if m else 0
-    for piece in texts:
-        if left <= 0:
-            break
-        cut = min(left, len(piece.text))
-        if piece.line is not None:  # the text now starts on the line after the cut line breaks
-            piece.line += piece.text[:cut].count("\n")
-        piece.text, left = piece.text[cut:], left - cut
 
 
 def _front_matter(content: str) -> dict:
@@ -151,14 +139,16 @@ class _Reader:
 
     # --- blocks ---
 
-    def block(self, line: int, inlines: list[Inline], bold: bool = False) -> None:
+    def block(self, line: int, inlines: list[Inline], bold: bool = False, title_lines: int = 0) -> None:
         text = plain(inlines)
         if m := _MYST_TARGET.match(text):
             self.pending_anchor, self.anchor_line = m.group(1), line
             return
         if not self.lists and self.paragraph_title(line, inlines, bold):
             return
-        self.outline.block(text_block(line, inlines, prefix=self.prefix, tight=self.tight))
+        block = text_block(line, inlines, prefix=self.prefix, tight=self.tight)
+        block.title_lines = title_lines
+        self.outline.block(block)
         self._after_block()
 
     def paragraph_title(self, line: int, inlines: list[Inline], bold: bool) -> bool:
@@ -166,7 +156,7 @@ class _Reader:
         a question set in bold on its own. It opens a section one level below the last heading."""
         from ..structure import is_question_title
 
-        lines = _split_lines(inlines)
+        lines = split_inline_lines(inlines)
         first = plain(lines[0])
         explicit = bool(_Q_PREFIX.match(first))
         if not explicit and not (bold and is_question_title(plain(inlines))):
@@ -174,12 +164,12 @@ class _Reader:
         head = next((n for n, part in enumerate(lines) if n and _A_PREFIX.match(plain(part))), len(lines))
         title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
         if explicit:
-            _strip_prefix(title, _Q_PREFIX)
+            strip_inline_prefix(title, _Q_PREFIX)
         self.title_section(line, title, title_end=line + head - 1, explicit=explicit)
         if head < len(lines):
             answer = [piece for n, part in enumerate(lines[head:])
                       for piece in ((Text("\n"),) if n else ()) + tuple(part)]
-            _strip_prefix(answer, _A_PREFIX)
+            strip_inline_prefix(answer, _A_PREFIX)
             self.outline.block(text_block(line + head, answer))
         return True
 
@@ -303,7 +293,8 @@ class _Reader:
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
                 inline.children = self.inline_tokens(inline.content)
-                self.block(line, self.inlines(inline, line), bold=_all_bold(inline))
+                self.block(line, self.inlines(inline, line), bold=_all_bold(inline),
+                           title_lines=_bold_lead_lines(inline))
                 inline.children = None
                 i += 2
             elif kind in ("fence", "code_block"):
@@ -473,6 +464,22 @@ def _all_bold(token) -> bool:
     children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
     return (len(children) >= 3 and children[0].type == "strong_open" and children[-1].type == "strong_close"
             and not any(c.type == "strong_open" for c in children[1:-1]))
+
+
+def _bold_lead_lines(token) -> int:
+    """How many lines a bold span that opens the paragraph takes, when a line break or the end follows
+    it ("**How do I ...?**" over its answer, in a list item); 0 when the paragraph opens otherwise."""
+    children = token.children or []
+    start = next((n for n, c in enumerate(children) if not (c.type == "text" and not c.content.strip())), None)
+    if start is None or children[start].type != "strong_open":
+        return 0
+    close = next((n for n in range(start + 1, len(children)) if children[n].type == "strong_close"), None)
+    if close is None:
+        return 0
+    after = [c for c in children[close + 1 :] if not (c.type == "text" and not c.content.strip())]
+    if after and after[0].type not in ("softbreak", "hardbreak"):
+        return 0
+    return 1 + sum(c.type in ("softbreak", "hardbreak") for c in children[start:close])
 
 
 def read_markdown(text: str) -> Document:

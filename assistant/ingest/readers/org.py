@@ -46,6 +46,8 @@ _PRE = r"(?:(?<=^)|(?<=[\s\-({'\"]))"
 _POST = r"(?=[\s\-.,;:!?'\")}\[]|$)"
 _CODE = re.compile(_PRE + r"([=~])(\S|\S.*?\S)\1" + _POST)
 _EMPHASIS = re.compile(_PRE + r"([*/_+])(\S|\S.*?\S)\1" + _POST)
+# A line that is one bold or italic span ("*How do I ...?*", "/How do I ...?/").
+_EMPHASISED_LINE = re.compile(r"^([*/])(?=\S)(.*\S)\1$")
 _EXTERNAL = ("http:", "https:", "ftp:", "mailto:", "file:", "news:", "irc:")
 _LINKS = re.compile(f"{_LINK.pattern}|{_ANGLE_LINK.pattern}|{_PLAIN_LINK.pattern}")
 
@@ -206,7 +208,9 @@ class _Reader:
         while j < stop and not self._end_of_paragraph(j):
             j += 1
         body = "\n".join(t.strip() for t in self.lines[i:j])
-        self.outline.block(text_block(i + 1, inline(body, i + 1), prefix=prefix, tight=bool(prefix)))
+        block = text_block(i + 1, inline(body, i + 1), prefix=prefix, tight=bool(prefix))
+        block.title_lines = 1 if _EMPHASISED_LINE.match(self.lines[i].strip()) else 0
+        self.outline.block(block)
         return j
 
     def delimited(self, i: int, stop: int, kind: str, args: list[str], prefix: str) -> int:

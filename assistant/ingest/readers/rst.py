@@ -161,7 +161,9 @@ class _Reader:
         """The blocks of a body element (sections are handled by the caller)."""
         out: list[Block] = []
         if isinstance(node, (nodes.paragraph, nodes.rubric, nodes.attribution)):
-            out.append(text_block(node.line or section.line, _inlines(node), prefix=prefix, tight=tight))
+            block = text_block(node.line or section.line, _inlines(node), prefix=prefix, tight=tight)
+            block.title_lines = _title_lines(node)
+            out.append(block)
         elif isinstance(node, (nodes.literal_block, nodes.doctest_block)):
             first = self.code_line(node)
             out.append(code_block([(first + n, t) for n, t in enumerate(node.astext().split("\n"))],
@@ -226,7 +228,7 @@ class _Reader:
                 out.append(text_block(term.line or item.line or section.line, _inlines(term), prefix=prefix))
             for child in item.children:
                 if isinstance(child, (nodes.definition, nodes.field_body)):
-                    for block in self.body(child, section, prefix=prefix + "  "):
+                    for block in self.body(child, section, prefix=" " * len(prefix) + "  "):
                         block.tight = True
                         out.append(block)
         return out
@@ -307,6 +309,8 @@ class _Reader:
                 section.children += terms
             elif isinstance(child, nodes.container) and _COLLAPSIBLE in child["classes"]:
                 section.children.append(self.collapsible(child, section))
+            elif _titled_question(child):  # ".. admonition:: Question?" or ".. topic:: Question?" over its answer
+                section.children.append(self.collapsible(child, section))
             else:
                 section.blocks += self.body(child, section)
 
@@ -316,6 +320,32 @@ class _Reader:
             section = self.by_id.get(target.get("refid"))
             if section is not None and target.line and 0 < section.line - target.line <= 3:
                 section.lead_line = target.line
+
+
+def _title_lines(node) -> int:
+    """How many lines of a paragraph's start are set apart as a title: a rubric's, or one bold or
+    italic span that the paragraph opens with and ends or breaks the line after."""
+    if isinstance(node, nodes.rubric):
+        return node.astext().count("\n") + 1
+    children = [c for c in node.children if not (isinstance(c, nodes.Text) and not str(c).strip())]
+    if not isinstance(node, nodes.paragraph) or not children:
+        return 0
+    if not isinstance(children[0], (nodes.strong, nodes.emphasis)):
+        return 0
+    after = "".join(c.astext() for c in node.children[node.children.index(children[0]) + 1 :])
+    if after.strip() and not after.lstrip(" \t").startswith("\n"):
+        return 0
+    return children[0].astext().count("\n") + 1
+
+
+def _titled_question(node) -> bool:
+    """An admonition, topic or sidebar whose title asks a question (generic admonitions have a title)."""
+    from ..structure import is_question_title
+
+    if not isinstance(node, (nodes.admonition, nodes.topic, nodes.sidebar)) or "contents" in node.get("classes", []):
+        return False
+    title = node.children[0] if node.children else None
+    return isinstance(title, nodes.title) and is_question_title(" ".join(title.astext().split()))
 
 
 _Q_FIELD = re.compile(r"q(uestion)?", re.IGNORECASE)
