@@ -214,8 +214,11 @@ class HtmlWalker:
         text = " ".join(element.text_content().split())
         explicit = bool(_Q_PREFIX.match(text))
         lead = _emphasised_question(element)
-        if not explicit and lead is None:
+        broken = None if explicit or lead is not None else _question_over_break(element)
+        if not explicit and lead is None and broken is None:
             return False
+        if broken is not None:
+            lead = broken
         self.flush()
         line = self.line
         title = self.inline_of(element if explicit else lead)
@@ -233,6 +236,12 @@ class HtmlWalker:
         self.prefix, self.tight = "", False
         self.outline.heading(Section(title=title, level=level, line=line, title_end=self.line, explicit=explicit,
                                      anchor=element.get("id")))
+        if broken is not None:  # <p><b>How ...?</b><br>The answer.</p>: the rest of the paragraph answers
+            self._text(broken.tail)
+            for child in list(element)[element.index(broken) + 1 :]:
+                self.node(child)
+                self._text(child.tail)
+            self.flush()
         if answer:
             self.outline.block(text_block(answer[0].line, answer))
         return True
@@ -466,6 +475,20 @@ def _emphasised_question(element):
     if any((t or "").strip() for t in loose):
         return None
     return rest[0] if _is_question_term(" ".join(rest[0].text_content().split())) else None
+
+
+def _question_over_break(element):
+    """The bold or italic question a paragraph opens with, when a line break follows it and the answer
+    the break ("<p><b>How do I ...?</b><br>The answer.</p>")."""
+    children = [c for c in element if _tag(c)]
+    if (element.text or "").strip() or len(children) < 2 or _tag(children[0]) not in _EMPHASIS:
+        return None
+    lead, after = children[0], children[1]
+    if (lead.tail or "").strip() or _tag(after) != "br":
+        return None
+    rest = (after.tail or "") + "".join(c.text_content() + (c.tail or "") for c in children[2:])
+    question = " ".join(lead.text_content().split())
+    return lead if rest.strip() and len(question) <= MAX_LEAD_CHARS and _is_question_term(question) else None
 
 
 def _row_question(element):
