@@ -501,3 +501,16 @@ def test_paragraph_questions_are_left_alone_where_they_are_an_answer_or_a_conten
     found = load_corpus(path).entries
     assert [e.question for e in found] == ["Setup"]
     assert found[0].answer == "Does it run on Linux? Yes, and on BSD.\n\nIt needs 2 GB of memory."
+
+
+def test_a_link_back_up_the_page_at_an_answers_end_is_not_part_of_it(tmp_path):
+    path = tmp_path / "faq.txt"
+    path.write_text("Tool FAQ\n\nHow do I install it?\n\n    Download the installer and run it.\n\n"
+                    "    ------------------------------ back to the\n    FAQ index.\n\n"
+                    "Why does it fail behind a proxy?\n\n    Go back to the first answer, then set the proxy.\n\n"
+                    "    [ Back to top ]\n")
+    found = load_corpus(path).entries
+    assert [(e.answer, e.start_line, e.end_line) for e in found] == [
+        ("Download the installer and run it.", 3, 5),
+        ("Go back to the first answer, then set the proxy.", 10, 12),  # a sentence that says "back to" stays
+    ]

@@ -21,7 +21,7 @@ from .detect import SUFFIXES, format_of
 from .document import Document
 from .entry import Entry
 from .paragraph_questions import split_paragraph_questions
-from .structure import find_entries, text_outside
+from .structure import find_entries, text_outside, without_back_links
 
 META_SUFFIX = ".meta.json"
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -155,7 +155,8 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
         section = item.section
         row = section.row
         url = (row.url if row is not None else None) or meta.get("url") or document.url
-        rendered = render_blocks(item.blocks, url, repair=not document.repaired)
+        blocks = without_back_links(item.blocks)
+        rendered = render_blocks(blocks, url, repair=not document.repaired)
         question = item.question if document.repaired else _question_text(inline_text(section.title))
         if not rendered.text.strip() or not question:
             continue
@@ -166,9 +167,11 @@ def _entries(document: Document, source: str, meta: dict, taken: set[str], warni
             entry_id = f"{base}-{n}"
         taken.add(entry_id)
         last_line = rendered.line_offsets[-1][1] if rendered.line_offsets else section.line
+        # Without a link back up the page at its end, the answer ends at its own last line.
+        section_end = last_line if len(blocks) < len(item.blocks) else section.end_line or section.line
         entries.append(Entry(
             id=entry_id, question=question, answer=rendered.text, source=source, start_line=section.line,
-            end_line=max(section.end_line or section.line, section.title_end, last_line), url=url, title=title,
+            end_line=max(section_end, section.title_end, last_line), url=url, title=title,
             line_offsets=tuple(rendered.line_offsets), marks=tuple(rendered.marks),
             anchor=section.anchor, alternates=row.alternates if row is not None else _own_alternates(document, section),
         ))

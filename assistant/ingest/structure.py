@@ -73,6 +73,22 @@ def answer_blocks(section: Section, with_children: bool = True) -> list[Block]:
     return blocks
 
 
+# A line that only leads back up the page ("back to top", "----- back to the FAQ index.", "^ top"):
+# navigation left at the end of each answer by pages and their plain-text conversions.
+_BACK_LINK = re.compile(r"^[\W_]*(?:(?:back|return|go|jump)\s+(?:up\s+)?to\b.*|top(?:\s+of\s+(?:the\s+)?page)?[\W_]*)$",
+                        re.IGNORECASE)
+MAX_BACK_LINK_WORDS = 8
+
+
+def without_back_links(blocks: list[Block]) -> list[Block]:
+    """An answer's blocks without the lines that lead back up the page at its end."""
+    end = len(blocks)
+    while end and blocks[end - 1].kind != CODE and _BACK_LINK.match(text := plain(blocks[end - 1].inlines)) \
+            and len(text.split()) <= MAX_BACK_LINK_WORDS:
+        end -= 1
+    return blocks[:end] if end else blocks
+
+
 def _link_only(block: Block) -> bool:
     """A block that is one link (or an item whose text is mostly one link's text)."""
     if block.kind == CODE:
