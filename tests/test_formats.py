@@ -514,3 +514,31 @@ def test_a_link_back_up_the_page_at_an_answers_end_is_not_part_of_it(tmp_path):
         ("Download the installer and run it.", 3, 5),
         ("Go back to the first answer, then set the proxy.", 10, 12),  # a sentence that says "back to" stays
     ]
+
+
+def test_numbered_bold_titles_after_a_question_are_entries_even_as_statements(tmp_path):
+    for name, text in [
+        ("faq.md", "# FAQ\n\n**1. How do I install it?**\n\nRun it.\n\n**2. It fails behind a proxy**\n\nSet the proxy.\n\n"
+                   "**Note** the defaults\n\nThey are fine.\n"),
+        ("faq.rst", "FAQ\n===\n\n**1. How do I install it?**\n\nRun it.\n\n**2. It fails behind a proxy**\n\n"
+                    "Set the proxy.\n\n**Note** the defaults\n\nThey are fine.\n"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text)
+        found = load_corpus(path).entries
+        # An unnumbered bold lead ("**Note** the defaults") stays in the answer before it.
+        assert [(e.question, e.answer) for e in found] == [
+            ("How do I install it?", "Run it."),
+            ("It fails behind a proxy", "Set the proxy.\n\nNote the defaults\n\nThey are fine.")], name
+    # Numbered bold statements with no question before them are no FAQ entries.
+    path = tmp_path / "steps.md"
+    path.write_text("# Setup\n\n**1. Install it**\n\nRun it.\n\n**2. Configure it**\n\nEdit the file.\n")
+    assert [e.question for e in load_corpus(path).entries] == ["Setup"]
+
+
+def test_plain_text_arrow_bullets_mark_titles(tmp_path):
+    path = tmp_path / "FAQ"
+    path.write_text("Tool FAQ\n--------\n\n-> Why this name?\n\nIt is a pun.\n\n"
+                    "-> Uploads grow by a few bytes.\n\nUse binary mode.\n\n=> How do I trace it?\n\n  tool --trace\n\nShows it.\n")
+    assert summary(load_corpus(path).entries) == [
+        ("Why this name?", 4, 6), ("Uploads grow by a few bytes.", 8, 10), ("How do I trace it?", 12, 16)]

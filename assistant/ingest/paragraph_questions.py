@@ -34,6 +34,7 @@ from .document import (
 )
 from .structure import asks, is_question_title
 
+_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
 QUESTION_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
 ANSWER_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 
@@ -48,6 +49,8 @@ class _Question:
     rest: list[Inline]
     explicit: bool
     standalone: bool  # marked as a question ("Q:"), or a title on its own: one such is enough
+    asks: bool = True  # its wording asks (explicit ones need not)
+    numbered: bool = False  # a title on its own that opens with a number ("3. ...")
 
 
 def _joined(lines: list[list[Inline]]) -> list[Inline]:
@@ -71,10 +74,30 @@ def _question(index: int, block: Block, blocks: list[Block]) -> _Question | None
     else:
         return None
     title = [piece for line in lines[:head] for piece in (*line, Text(" "))]
-    if not is_question_title(plain(title)):
-        return None
     standalone = bool(block.title_lines) and head == len(lines)
-    return _Question(index, title, block.line + head - 1, _joined(lines[head:]), explicit=False, standalone=standalone)
+    asks = is_question_title(plain(title))
+    numbered = standalone and bool(_NUMBER.match(plain(title)))
+    if not asks and not numbered:
+        return None
+    return _Question(index, title, block.line + head - 1, _joined(lines[head:]), explicit=False,
+                     standalone=standalone, asks=asks, numbered=numbered)
+
+
+def _numbered_runs(found: list[_Question]) -> list[_Question]:
+    """Numbered titles make one outline: a numbered title that does not ask is a question's sibling
+    when it follows numbered titles that began with a question ("3. It crashes when a third joins");
+    on its own it is no question."""
+    kept: list[_Question] = []
+    run = False  # inside a run of numbered titles in which one asked
+    for question in found:
+        if question.asks or question.explicit:
+            run = question.numbered and question.asks
+            kept.append(question)
+        elif question.numbered and run:
+            kept.append(question)
+        else:
+            run = False
+    return kept
 
 
 def _continues(item: Block, block: Block) -> bool:
@@ -99,7 +122,7 @@ def _split(section: Section, lines: list[str]) -> None:
     blocks = [b for b in section.blocks if first_child is None or b.line < first_child]
     later = section.blocks[len(blocks) :]
     found = [q for i, b in enumerate(blocks) if (q := _question(i, b, blocks)) is not None]
-    found = _answered(found, blocks)
+    found = _answered(_numbered_runs(found), blocks)
     if not found or (len(found) < 2 and not any(q.standalone for q in found)):
         return
     sections = []

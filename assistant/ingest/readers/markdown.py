@@ -39,6 +39,7 @@ _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .c
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
+_PARAGRAPH_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
 _CODE_TAGS = frozenset("code kbd samp tt var".split())
 # The longest first paragraph of a list item read as an entry's title (a question, or an error message).
 MAX_ITEM_TITLE = 300
@@ -78,6 +79,7 @@ class _Reader:
         self.heading_level = 0  # the level of the last heading: a paragraph title sits one below
         self.heading_asks = False  # ... or beside it, when the heading is a question
         self.paragraph_section: Section | None = None  # the open paragraph title, if any
+        self.numbered_titles = False  # the last paragraph title was numbered, in a run where one asked
         self.deflists: list[bool] = []  # per open definition list: its terms are sections
         self.md = _parser()
         self.env: dict = {}  # link reference definitions, for the inline parser
@@ -159,8 +161,13 @@ class _Reader:
         lines = split_inline_lines(inlines)
         first = plain(lines[0])
         explicit = bool(_Q_PREFIX.match(first))
-        if not explicit and not (bold and is_question_title(plain(inlines))):
+        # Numbered bold titles make one outline: once a numbered one asks a question, the next
+        # numbered ones are titles too, statements or not ("**3. It crashes when a third joins**").
+        numbered = bold and len(lines) == 1 and bool(_PARAGRAPH_NUMBER.match(first))
+        asking = bold and is_question_title(plain(inlines))
+        if not explicit and not asking and not (numbered and self.numbered_titles):
             return False
+        self.numbered_titles = numbered and (asking or self.numbered_titles)
         head = next((n for n, part in enumerate(lines) if n and _A_PREFIX.match(plain(part))), len(lines))
         title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
         if explicit:
@@ -200,6 +207,7 @@ class _Reader:
         self.heading_level = level
         self.heading_asks = is_question_title(title)
         self.paragraph_section = None
+        self.numbered_titles = False
         self.outline.heading(section)
 
     def open_container(self, section: Section) -> None:

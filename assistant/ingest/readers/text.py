@@ -35,7 +35,8 @@ _RULE = re.compile(r"^\s*([=\-~^*#+_.:`'\"%@])\1{2,}\s*$")
 _HELP_HEADING = re.compile(r"^(\S.*\S\s.*?\S)\s+~\s*$")
 _HELP_MARK = "~help"
 _NUMBERED = re.compile(r"^( {0,4})(\d{1,3}(?:\.\d{1,3})*)([.)]?)[ \t]+(?=\S)")
-_BULLET = re.compile(r"^( ?)([*+•-])[ \t]+(?=\S)")
+# A bullet: "*", "-", "+", "•", or an arrow ("->", "=>", ">>", "»", "→") as people type them.
+_BULLET = re.compile(r"^( ?)([*+•-]|-+>|=+>|>>|[»→►▶])[ \t]+(?=\S)")
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)][ \t]*", re.IGNORECASE)
 # An item: a bullet, "1." or "1)", "a.", or a section number ("1.1  What is it?", as contents list them).
