@@ -518,8 +518,8 @@ def test_a_link_back_up_the_page_at_an_answers_end_is_not_part_of_it(tmp_path):
 
 def test_numbered_bold_titles_after_a_question_are_entries_even_as_statements(tmp_path):
     for name, text in [
-        ("faq.md", "# FAQ\n\n**1. How do I install it?**\n\nRun it.\n\n**2. It fails behind a proxy**\n\nSet the proxy.\n\n"
-                   "**Note** the defaults\n\nThey are fine.\n"),
+        ("faq.md", "# FAQ\n\n**1. How do I install it?**\n\nRun it.\n\n**2. It fails behind a proxy**\n\n"
+                   "Set the proxy.\n\n**Note** the defaults\n\nThey are fine.\n"),
         ("faq.rst", "FAQ\n===\n\n**1. How do I install it?**\n\nRun it.\n\n**2. It fails behind a proxy**\n\n"
                     "Set the proxy.\n\n**Note** the defaults\n\nThey are fine.\n"),
     ]:
@@ -539,6 +539,7 @@ def test_numbered_bold_titles_after_a_question_are_entries_even_as_statements(tm
 def test_plain_text_arrow_bullets_mark_titles(tmp_path):
     path = tmp_path / "FAQ"
     path.write_text("Tool FAQ\n--------\n\n-> Why this name?\n\nIt is a pun.\n\n"
-                    "-> Uploads grow by a few bytes.\n\nUse binary mode.\n\n=> How do I trace it?\n\n  tool --trace\n\nShows it.\n")
+                    "-> Uploads grow by a few bytes.\n\nUse binary mode.\n\n"
+                    "=> How do I trace it?\n\n  tool --trace\n\nShows it.\n")
     assert summary(load_corpus(path).entries) == [
         ("Why this name?", 4, 6), ("Uploads grow by a few bytes.", 8, 10), ("How do I trace it?", 12, 16)]
