@@ -476,6 +476,17 @@ def paragraph_faq(tmp_path, name: str, text: str) -> list[tuple[str, int, int]]:
      '<div class="answer"><p>Download the installer and run it.</p></div>\n'
      '<div class="question">It fails behind a proxy.</div>\n<div class="answer">Set the proxy variables first.</div>\n',
      [(3, 5), (6, 7)]),
+    ("accordion.html", '<h1>FAQ</h1>\n<button class="accordion">How do I install it?</button>\n'
+     '<div class="panel"><p>Download the installer and run it.</p></div>\n'
+     '<button class="accordion">Why does it fail behind a proxy?</button>\n'
+     '<div class="panel"><p>Set the proxy variables first.</p></div>\n', [(2, 3), (4, 5)]),
+    ("qa.html", "<h1>FAQ</h1>\n<p><strong>Q. How do I install it?</strong></p>\n"
+     "<p>A. Download the installer and run it.</p>\n<p>Q: Why does it fail behind a proxy?</p>\n"
+     "<p>A: Set the proxy variables first.</p>\n", [(2, 3), (4, 5)]),
+    ("numbered.txt", "TOOL FAQ\n========\n\nQ1. How do I install it?\n    Download the installer and run it.\n\n"
+     "Q2. Why does it fail behind a proxy?\n    Set the proxy variables first.\n", [(4, 5), (7, 8)]),
+    ("dashes.txt", "TOOL FAQ\n\n1- How do I install it?\n\n   Download the installer and run it.\n\n"
+     "2- Why does it fail behind a proxy?\n\n   Set the proxy variables first.\n", [(3, 5), (7, 9)]),
     ("breaks.html", "<h1>FAQ</h1>\n<p><b>How do I install it?</b><br>\nDownload the installer and run it.</p>\n"
      "<p><strong>Why does it fail behind a proxy?</strong><br>Set the proxy variables first.</p>\n", [(2, 3), (4, 4)]),
 ])
@@ -543,3 +554,30 @@ def test_plain_text_arrow_bullets_mark_titles(tmp_path):
                     "=> How do I trace it?\n\n  tool --trace\n\nShows it.\n")
     assert summary(load_corpus(path).entries) == [
         ("Why this name?", 4, 6), ("Uploads grow by a few bytes.", 8, 10), ("How do I trace it?", 12, 16)]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("faq.md", "# FAQ\n\n| Question | Answer |\n|---|---|\n"
+               "| How do I install it? | Download the installer and run it. |\n"
+               "| Why does it fail behind a proxy? | Set the proxy variables first. |\n\nSee also the manual.\n"),
+    ("faq.html", "<h1>FAQ</h1>\n<table>\n"
+                 "<tr><td>How do I install it?</td><td>Download the installer and run it.</td></tr>\n"
+                 "<tr><td>Why does it fail behind a proxy?</td><td>Set the proxy variables first.</td></tr>\n</table>\n"
+                 "<p>See also the manual.</p>\n"),
+])
+def test_a_table_of_questions_and_answers_inside_a_document(tmp_path, name, text):
+    # A header naming the columns, or two columns whose first cells ask: a row is an entry, its answer
+    # the cell (the paragraph after the table is not part of the last answer).
+    path = tmp_path / name
+    path.write_text(text)
+    found = load_corpus(path).entries
+    assert [(e.question, e.answer) for e in found] == [
+        ("How do I install it?", "Download the installer and run it."),
+        ("Why does it fail behind a proxy?", "Set the proxy variables first.")]
+    assert [e.start_line for e in found] == ([5, 6] if name.endswith(".md") else [3, 4])
+
+
+def test_a_table_in_an_answer_stays_text(tmp_path):
+    path = tmp_path / "faq.md"
+    path.write_text("# FAQ\n\n## Which sizes are there?\n\n| Size | Memory |\n|---|---|\n| S | 2 GB |\n| M | 4 GB |\n")
+    assert [e.answer for e in load_corpus(path).entries] == ["Size | Memory\nS | 2 GB\nM | 4 GB"]

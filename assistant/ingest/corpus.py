@@ -135,7 +135,7 @@ def parse_file(path: Path, where: str, warnings: list[str]) -> Document | None:
 
 # "Q:", "Q1.", "Question:", an outline number ("4.5", "12.") or a running number ("#3") before a
 # question's first word.
-_QUESTION_MARKER = re.compile(r"^(?:Q(?:uestion)?\s*\d*\s*[:.)]|#?\d+(?:\.\d+)*[.)]?)\s+(?=\w)", re.IGNORECASE)
+_QUESTION_MARKER = re.compile(r"^(?:Q(?:uestion)?\s*\d*\s*[:.)]|#?\d+(?:\.\d+)*[.):-]?)\s+(?=\w)", re.IGNORECASE)
 
 
 def _question_text(title: str) -> str:

@@ -19,8 +19,21 @@ from html.parser import HTMLParser
 import lxml.etree
 import lxml.html
 
-from ..document import Break, Close, Document, Inline, Open, Outline, Section, Text, code_block, text_block
+from ..document import (
+    Break,
+    Close,
+    Document,
+    Inline,
+    Open,
+    Outline,
+    Section,
+    Text,
+    code_block,
+    strip_inline_prefix,
+    text_block,
+)
 from ..lines import normalize_newlines, split_lines
+from .tables import question_answer_columns
 
 _SKIP = frozenset("script style template noscript head nav footer iframe svg math select option "
                   "textarea object embed canvas audio video map".split())
@@ -31,20 +44,6 @@ _BLOCKS = frozenset("p div section article main header aside blockquote figure f
 _QUESTION_TYPES = ("question",)
 _Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
-
-
-def _drop_prefix(inlines: list[Inline], prefix: re.Pattern) -> None:
-    """Drop a "Q:"/"A:" prefix from inline text, even when markup splits it ("<b>Q:</b> How ...")."""
-    texts = [p for p in inlines if isinstance(p, Text)]
-    m = prefix.match("".join(p.text for p in texts))
-    left = m.end() if m else 0
-    for piece in texts:
-        if left <= 0:
-            break
-        cut = min(left, len(piece.text))
-        if piece.line is not None:  # the text now starts on the line after the cut line breaks
-            piece.line += piece.text[:cut].count("\n")
-        piece.text, left = piece.text[cut:], left - cut
 
 
 # Page furniture by its ARIA role, or by a word of its id or class that names a page part which never
@@ -75,6 +74,30 @@ def _classed_question(element) -> bool:
     text = " ".join(element.text_content().split())
     return 0 < len(text) <= MAX_LEAD_CHARS and not any(
         _classed_question(child) for child in element.iterdescendants() if isinstance(child.tag, str))
+
+
+def _question_button(element) -> bool:
+    """A button that asks a question: the toggle of an accordion, which shows the answer below it
+    (one inside a heading is that heading's text)."""
+    text = " ".join(element.text_content().split())
+    return (len(text) <= MAX_LEAD_CHARS and _is_question_term(text)
+            and not any(_tag(a) in _HEADINGS for a in element.iterancestors()))
+
+
+def _rows(table) -> list:
+    """A table's rows in order, through its thead/tbody/tfoot (not those of tables inside it)."""
+    return [r for part in (table, *(c for c in table if _tag(c) in ("thead", "tbody", "tfoot")))
+            for r in part if _tag(r) == "tr"]
+
+
+def _qa_columns(table) -> tuple[int, int, int] | None:
+    rows = [[" ".join(c.text_content().split()) for c in row if _tag(c) in ("td", "th")] for row in _rows(table)]
+    return question_answer_columns(rows)
+
+
+def _leading_newlines(element) -> int:
+    text = element.text or ""
+    return text[: len(text) - len(text.lstrip())].count("\n")
 
 
 def _tag(element) -> str:
@@ -111,6 +134,7 @@ class HtmlWalker:
         self.first_h1: str | None = None
         self.heading_level = 0  # the last heading's level, and whether it asks a question
         self.heading_asks = False
+        self.answer_follows = False  # a "Q:" paragraph was read: the next text may open with "A:"
 
     # --- helpers ---
 
@@ -128,6 +152,9 @@ class HtmlWalker:
         """Ends the paragraph being read, as a block."""
         inlines, self.inlines = self.inlines, []
         line = next((p.line for p in inlines if isinstance(p, Text) and p.text.strip() and p.line), self.line)
+        if self.answer_follows and any(isinstance(p, Text) and p.text.strip() for p in inlines):
+            strip_inline_prefix(inlines, _A_PREFIX)  # "A: ..." after a "Q: ..." paragraph
+            self.answer_follows = False
         block = text_block(line, inlines, prefix=self.prefix, tight=self.tight)
         if not block.is_empty():
             self.outline.block(block)
@@ -185,8 +212,10 @@ class HtmlWalker:
             return
         elif tag == "p" and not self.lists and self.paragraph_title(element):
             return
-        elif tag in _BLOCKS and _classed_question(element):
+        elif (tag in _BLOCKS and _classed_question(element)) or (tag == "button" and _question_button(element)):
             self.classed_question(element)
+        elif tag == "table" and (columns := _qa_columns(element)) is not None:
+            self.qa_table(element, columns)
         elif tag in _BLOCKS or tag == "li":
             self.flush()
             self.children(element)
@@ -224,18 +253,19 @@ class HtmlWalker:
         title = self.inline_of(element if explicit else lead)
         answer: list[Inline] = []
         if explicit:
-            _drop_prefix(title, _Q_PREFIX)
+            strip_inline_prefix(title, _Q_PREFIX)
             for n, piece in enumerate(title):  # "Q: ...?<br>A: ..." in one paragraph
                 rest = "".join(p.text for p in title[n + 1 :] if isinstance(p, Text))
                 if isinstance(piece, Break) and _A_PREFIX.match(rest):
                     first = (piece.line or line) + rest[: len(rest) - len(rest.lstrip())].count("\n")
                     title, answer = title[:n], [Text("", first), *title[n + 1 :]]
-                    _drop_prefix(answer, _A_PREFIX)
+                    strip_inline_prefix(answer, _A_PREFIX)
                     break
         level = self.heading_level + (0 if self.heading_asks else 1)
         self.prefix, self.tight = "", False
         self.outline.heading(Section(title=title, level=level, line=line, title_end=self.line, explicit=explicit,
                                      anchor=element.get("id")))
+        self.answer_follows = explicit and not answer
         if broken is not None:  # <p><b>How ...?</b><br>The answer.</p>: the rest of the paragraph answers
             self._text(broken.tail)
             for child in list(element)[element.index(broken) + 1 :]:
@@ -247,8 +277,9 @@ class HtmlWalker:
         return True
 
     def classed_question(self, element) -> None:
-        """An element whose class says it is a question (<div class="question">, "faq-question"): a
-        section whatever its wording; what follows it, up to the next question or heading, answers it."""
+        """An element whose class says it is a question (<div class="question">, "faq-question"), or an
+        accordion's button that asks one: a section whatever its wording; what follows it, up to the
+        next question or heading, answers it."""
         self.flush()
         # The line of its first text (the tag may stand on a line of its own, above a <p>).
         first = next((e for e in element.iter() if isinstance(e.tag, str) and (e.text or "").strip()), element)
@@ -266,6 +297,26 @@ class HtmlWalker:
         self.flush()
         section.blocks.clear()
         section.title_end = max(line, self.line - (1 if self.line > line else 0))
+
+    def qa_table(self, element, columns: tuple[int, int, int]) -> None:
+        """A table of questions and their answers (`question_answer_columns`): a section per row."""
+        question, answer, header = columns
+        self.flush()
+        for row in _rows(element)[header:]:
+            cells = [c for c in row if _tag(c) in ("td", "th")]
+            if max(question, answer) >= len(cells) or not cells[question].text_content().strip():
+                continue
+            self._at(cells[question])
+            line = self.line + _leading_newlines(cells[question])
+            title: list[Inline] = [Text(" ".join(cells[question].text_content().split()), line)]
+            level = self.heading_level + (0 if self.heading_asks else 1)
+            self.prefix, self.tight = "", False
+            section = Section(title=title, level=level, line=line, explicit=True,
+                              anchor=row.get("id") or self._inner_anchor(row))
+            self.outline.heading(section)
+            self.children(cells[answer])
+            self.flush()
+            self.outline.leave(section)  # the answer is the cell: what follows the table is not in it
 
     @staticmethod
     def _inner_anchor(element) -> str | None:

@@ -34,6 +34,7 @@ from ..document import (
 )
 from ..lines import normalize_newlines, split_lines
 from .html import HtmlWalker, only_tags, parse_html, scan_tags
+from .tables import question_answer_columns
 
 _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
@@ -367,6 +368,8 @@ class _Reader:
                 else:
                     self.block(line, self.inlines(inline, line))
                 i += 2
+            elif kind == "table_open" and not self.lists and (end := self.qa_table(tokens, i, first_line)):
+                i = end
             elif kind == "tr_open":
                 i = self.table_row(tokens, i, line)
             elif kind == "hr":
@@ -404,6 +407,30 @@ class _Reader:
             if depth == 1 and kind == "dt_open" and is_question_title(tokens[j + 1].content):
                 return True
         return False
+
+    def qa_table(self, tokens, start: int, first_line: int) -> int:
+        """A table of questions and their answers (`question_answer_columns`): a section per row.
+        Returns the index of the table's close, or 0 when the table is not one."""
+        rows: list[tuple[int, list]] = []  # (line, the cells' inline tokens)
+        j = start + 1
+        while j < len(tokens) and tokens[j].type != "table_close":
+            if tokens[j].type == "tr_open":
+                rows.append(((tokens[j].map or [0])[0] + first_line, []))
+            elif tokens[j].type == "inline" and rows:
+                rows[-1][1].append(tokens[j])
+            j += 1
+        columns = question_answer_columns([[cell.content for cell in cells] for _, cells in rows])
+        if columns is None:
+            return 0
+        question, answer, header = columns
+        for line, cells in rows[header:]:
+            if max(question, answer) < len(cells) and cells[question].content.strip():
+                self.title_section(line, self.inlines(cells[question], line), explicit=True)
+                self.outline.block(text_block(line, self.inlines(cells[answer], line)))
+                # The answer is the cell: what follows the table is not in it.
+                self.outline.leave(self.paragraph_section)
+                self.paragraph_section = None
+        return j
 
     def table_row(self, tokens, i: int, line: int) -> int:
         cells: list[Inline] = []

@@ -20,7 +20,7 @@ from ..cleaning import fix_mojibake
 from ..document import Block, Break, Document, Section, Text, line_block
 from ..jsonl import json_objects
 from ..lines import split_lines
-from ..structure import answer_blocks
+from ..structure import answer_blocks, is_question_title
 
 QUESTION_KEYS = ("question", "questions", "q")
 ANSWER_KEYS = ("answer", "answers", "a")
@@ -39,6 +39,25 @@ class RowFields:
     id: str | None = None
     url: str | None = None
     alternates: tuple[str, ...] = ()
+
+
+def question_answer_columns(rows: list[list[str]]) -> tuple[int, int, int] | None:
+    """For a table written inside a document (Markdown, HTML): (question column, answer column, rows of
+    header) when its first row names a question and an answer column ("Question", "Answer"), or when,
+    with no such header, it has two columns and most of its first cells ask questions (at least two).
+    None for any other table: a table in an answer stays text."""
+    if not rows:
+        return None
+    names = [" ".join(cell.lower().split()).strip(" :?") for cell in rows[0]]
+    question = next((n for n, name in enumerate(names) if name in QUESTION_KEYS), None)
+    answer = next((n for n, name in enumerate(names) if name in ANSWER_KEYS), None)
+    if question is not None and answer is not None:
+        return question, answer, 1
+    filled = [row for row in rows if sum(1 for cell in row if cell.strip()) == 2 and len(row) == 2]
+    asking = sum(1 for row in filled if is_question_title(" ".join(row[0].split())))
+    if len(filled) == len(rows) and asking >= 2 and 2 * asking > len(rows):
+        return 0, 1, 0
+    return None
 
 
 def _lowered(row: dict) -> dict:

@@ -273,6 +273,11 @@ def _qa_titles(blocks: list[_Raw]) -> list[_Title]:
             if _A_PREFIX.match(line) and _A_PREFIX.match(line).end() > len(line) - len(line.lstrip()):
                 head = n
                 break
+        else:  # no "A:": the answer starts after the line that ends the question, or below it, indented
+            asked = next((n + 1 for n, line in enumerate(block.lines) if line.rstrip().endswith("?")), None)
+            indented = next((n for n, line in enumerate(block.lines[1:], start=1)
+                             if _indent(line) > _indent(block.lines[0])), None)
+            head = min(n for n in (asked, indented, head) if n is not None)
         text = " ".join(" ".join([_Q_PREFIX.sub("", block.lines[0]), *block.lines[1:head]]).split())
         if text and len(text) <= MAX_TITLE_CHARS:
             titles.append(_Title(i, text, 1, explicit=True, body_lines=len(block.lines) - head))
