@@ -4,7 +4,9 @@ paragraphs rather than headings, each question followed by its answer:
 - a question set apart by the markup (`Block.title_lines`): in bold or italic on its own line(s)
   ("**How do I ...?**", "*How do I ...?*"), a reST rubric, an AsciiDoc block title;
 - a "Q:" (or "Question:", "Q1.") paragraph, its answer after "A:" in it or in the paragraph after;
-- a list item whose first paragraph asks a question and whose later paragraphs answer it.
+- a list item whose first paragraph asks a question and whose later paragraphs answer it;
+- a numbered title set apart so ("**3. It crashes when a third joins**") that follows numbered ones
+  that asked: numbered titles make one outline, statements among questions included.
 
 This step turns such a body into one section per question, the way a person reads it. It runs after
 the readers, so every format gets the same rules; a reader only marks what its markup sets apart.
@@ -48,7 +50,7 @@ class _Question:
     title_end: int
     rest: list[Inline]
     explicit: bool
-    standalone: bool  # marked as a question ("Q:"), or a title on its own: one such is enough
+    standalone: bool  # a "Q:" paragraph or a title block on its own: one such in a body is enough
     asks: bool = True  # its wording asks (explicit ones need not)
     numbered: bool = False  # a title on its own that opens with a number ("3. ...")
 
@@ -119,8 +121,9 @@ def _split(section: Section, lines: list[str]) -> None:
     # Only the body before the first sub-section: a reader whose sections are containers (a <dl>
     # term, a <details>) puts what follows a container back in the body, after it in the file.
     first_child = section.children[0].start if section.children else None
-    blocks = [b for b in section.blocks if first_child is None or b.line < first_child]
-    later = section.blocks[len(blocks) :]
+    count = next((n for n, b in enumerate(section.blocks) if first_child is not None and b.line >= first_child),
+                 len(section.blocks))
+    blocks, later = section.blocks[:count], section.blocks[count:]
     found = [q for i, b in enumerate(blocks) if (q := _question(i, b, blocks)) is not None]
     found = _answered(_numbered_runs(found), blocks)
     if not found or (len(found) < 2 and not any(q.standalone for q in found)):
