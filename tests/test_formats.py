@@ -485,6 +485,10 @@ def paragraph_faq(tmp_path, name: str, text: str) -> list[tuple[str, int, int]]:
      "<p>A: Set the proxy variables first.</p>\n", [(2, 3), (4, 5)]),
     ("numbered.txt", "TOOL FAQ\n========\n\nQ1. How do I install it?\n    Download the installer and run it.\n\n"
      "Q2. Why does it fail behind a proxy?\n    Set the proxy variables first.\n", [(4, 5), (7, 8)]),
+    ("hanging.txt", "TOOL FAQ\n\n1. How do I install it?\n   Download the installer and run it.\n\n"
+     "2. Why does it fail behind a proxy?\n   Set the proxy variables first.\n", [(3, 4), (6, 7)]),
+    ("running.txt", "TOOL FAQ\n\n(1) How do I install it?\n    Download the installer and run it.\n\n"
+     "(2) Why does it fail behind a proxy?\n    Set the proxy variables first.\n", [(3, 4), (6, 7)]),
     ("dashes.txt", "TOOL FAQ\n\n1- How do I install it?\n\n   Download the installer and run it.\n\n"
      "2- Why does it fail behind a proxy?\n\n   Set the proxy variables first.\n", [(3, 5), (7, 9)]),
     ("breaks.html", "<h1>FAQ</h1>\n<p><b>How do I install it?</b><br>\nDownload the installer and run it.</p>\n"

@@ -180,7 +180,7 @@ def _numbered_titles(blocks: list[_Raw]) -> list[_Title]:
         key = tuple(int(p) for p in m.group(2).split("."))
         if len(key) == 1 and not m.group(3):
             continue  # "2010 was..." is not a heading; "2." and "2)" are
-        head = len(block.lines) if _hanging(block, m.end()) else _title_lines(block)
+        head = _hanging_title_lines(block) if _hanging(block, m.end()) else _title_lines(block)
         if not head:
             continue
         text = " ".join(" ".join([block.lines[0].expandtabs(8)[m.end():], *block.lines[1:head]]).split())
@@ -188,6 +188,19 @@ def _numbered_titles(blocks: list[_Raw]) -> list[_Title]:
             continue
         candidates.append(_Title(i, text, len(key), key=key, body_lines=len(block.lines) - head))
     return _outline_chain(candidates, blocks)
+
+
+def _hanging_title_lines(block: _Raw) -> int:
+    """How many leading lines of a numbered block set with a hanging indent are its title: up to the
+    line that ends its question when the answer goes on below it at the same indent ("1. How ...?"
+    over "   The answer."), else all of them (a title that wraps)."""
+    lines = [t.rstrip() for t in block.lines]
+    for n, line in enumerate(lines[: min(MAX_TITLE_LINES, len(lines) - 1)]):
+        if line.endswith("?"):
+            return n + 1
+        if line.endswith((".", "!", ":")):
+            break  # a sentence ended before any question did: the block is one title, or no question
+    return len(lines)
 
 
 def _title_lines(block: _Raw) -> int:
