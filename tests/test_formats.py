@@ -487,6 +487,9 @@ def paragraph_faq(tmp_path, name: str, text: str) -> list[tuple[str, int, int]]:
      "Q2. Why does it fail behind a proxy?\n    Set the proxy variables first.\n", [(4, 5), (7, 8)]),
     ("hanging.txt", "TOOL FAQ\n\n1. How do I install it?\n   Download the installer and run it.\n\n"
      "2. Why does it fail behind a proxy?\n   Set the proxy variables first.\n", [(3, 4), (6, 7)]),
+    ("wrapped.txt", "TOOL FAQ\n\nQ1: How do I install it?\nQ4a: Why does it fail behind a proxy?\n\n"
+     "Q1: How do I install\n    it?\nA:  Download the installer and run it.\n\n"
+     "Q4a: Why does it fail behind a proxy?\n\nA:  Set the proxy variables first.\n", [(6, 8), (10, 12)]),
     ("running.txt", "TOOL FAQ\n\n(1) How do I install it?\n    Download the installer and run it.\n\n"
      "(2) Why does it fail behind a proxy?\n    Set the proxy variables first.\n", [(3, 4), (6, 7)]),
     ("dashes.txt", "TOOL FAQ\n\n1- How do I install it?\n\n   Download the installer and run it.\n\n"

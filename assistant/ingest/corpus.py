@@ -136,7 +136,7 @@ def parse_file(path: Path, where: str, warnings: list[str]) -> Document | None:
 # "Q:", "Q1.", "Question:", an outline number ("4.5", "12.", "3-"), a running number ("#3", "(3)",
 # "[3]") or a bullet before a question's first word.
 _QUESTION_MARKER = re.compile(
-    r"^(?:Q(?:uestion)?\s*\d*\s*[:.)]|#?\d+(?:\.\d+)*[.):-]?|\(\d+\)|\[\d+\]|[*•])\s+(?=\w)", re.IGNORECASE)
+    r"^(?:Q(?:uestion)?\s*(?:\d+[a-z]?)?\s*[:.)]|#?\d+(?:\.\d+)*[.):-]?|\(\d+\)|\[\d+\]|[*•])\s+(?=\w)", re.IGNORECASE)
 
 
 def _question_text(title: str) -> str:

@@ -38,7 +38,7 @@ _SIGNS = {
     "markdown": [re.compile(r"\[[^\]\n]+\]\((?:https?://|/|#|\.)[^)\s]*\)"), re.compile(r"^\s*[-*] \[[ x]\] ", re.M)],
 }
 _HTML_LINE = re.compile(r"^\s*</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>", re.M)
-_Q_LINE = re.compile(r"^[ \t]*Q(?:uestion)?[ \t]*\d*[:.)][ \t]+\S", re.M)
+_Q_LINE = re.compile(r"^[ \t]*Q(?:uestion)?[ \t]*(?:\d+[a-z]?)?[:.)][ \t]+\S", re.M | re.I)
 _A_LINE = re.compile(r"^[ \t]*A(?:nswer)?[ \t]*[:.)][ \t]+\S", re.M)
 _RST_TITLE = re.compile(r"^(\S[^\n]*)\n([=\-~^\"'`#*+])\2{2,}[ \t]*$", re.M)
 

@@ -34,11 +34,9 @@ from .document import (
     strip_inline_prefix,
     text_block,
 )
-from .structure import asks, is_question_title
+from .structure import ANSWER_PREFIX, QUESTION_PREFIX, asks, is_question_title
 
 _NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
-QUESTION_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
-ANSWER_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ..document import (
     text_block,
 )
 from ..lines import normalize_newlines, split_lines
+from ..structure import ANSWER_PREFIX, QUESTION_PREFIX
 from .tables import question_answer_columns
 
 _SKIP = frozenset("script style template noscript head nav footer iframe svg math select option "
@@ -42,8 +43,6 @@ _CODE = frozenset("code kbd samp tt var".split())
 _BLOCKS = frozenset("p div section article main header aside blockquote figure figcaption center address "
                     "fieldset table thead tbody tfoot caption body html li dd dt hr".split())
 _QUESTION_TYPES = ("question",)
-_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
-_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 
 
 # Page furniture by its ARIA role, or by a word of its id or class that names a page part which never
@@ -153,7 +152,7 @@ class HtmlWalker:
         inlines, self.inlines = self.inlines, []
         line = next((p.line for p in inlines if isinstance(p, Text) and p.text.strip() and p.line), self.line)
         if self.answer_follows and any(isinstance(p, Text) and p.text.strip() for p in inlines):
-            strip_inline_prefix(inlines, _A_PREFIX)  # "A: ..." after a "Q: ..." paragraph
+            strip_inline_prefix(inlines, ANSWER_PREFIX)  # "A: ..." after a "Q: ..." paragraph
             self.answer_follows = False
         block = text_block(line, inlines, prefix=self.prefix, tight=self.tight)
         if not block.is_empty():
@@ -241,7 +240,7 @@ class HtmlWalker:
         its number and a link back up the page) or starts with "Q:" opens a section: beside the last
         heading when that asks a question, else below it."""
         text = " ".join(element.text_content().split())
-        explicit = bool(_Q_PREFIX.match(text))
+        explicit = bool(QUESTION_PREFIX.match(text))
         lead = _emphasised_question(element)
         broken = None if explicit or lead is not None else _question_over_break(element)
         if not explicit and lead is None and broken is None:
@@ -253,13 +252,13 @@ class HtmlWalker:
         title = self.inline_of(element if explicit else lead)
         answer: list[Inline] = []
         if explicit:
-            strip_inline_prefix(title, _Q_PREFIX)
+            strip_inline_prefix(title, QUESTION_PREFIX)
             for n, piece in enumerate(title):  # "Q: ...?<br>A: ..." in one paragraph
                 rest = "".join(p.text for p in title[n + 1 :] if isinstance(p, Text))
-                if isinstance(piece, Break) and _A_PREFIX.match(rest):
+                if isinstance(piece, Break) and ANSWER_PREFIX.match(rest):
                     first = (piece.line or line) + rest[: len(rest) - len(rest.lstrip())].count("\n")
                     title, answer = title[:n], [Text("", first), *title[n + 1 :]]
-                    strip_inline_prefix(answer, _A_PREFIX)
+                    strip_inline_prefix(answer, ANSWER_PREFIX)
                     break
         level = self.heading_level + (0 if self.heading_asks else 1)
         self.prefix, self.tight = "", False

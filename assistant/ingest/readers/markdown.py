@@ -33,13 +33,12 @@ from ..document import (
     text_block,
 )
 from ..lines import normalize_newlines, split_lines
+from ..structure import ANSWER_PREFIX, QUESTION_PREFIX
 from .html import HtmlWalker, only_tags, parse_html, scan_tags
 from .tables import question_answer_columns
 
 _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
-_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)]\s+(?=\S)", re.IGNORECASE)
-_A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)
 _PARAGRAPH_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
 _CODE_TAGS = frozenset("code kbd samp tt var".split())
 # The longest first paragraph of a list item read as an entry's title (a question, or an error message).
@@ -161,7 +160,7 @@ class _Reader:
 
         lines = split_inline_lines(inlines)
         first = plain(lines[0])
-        explicit = bool(_Q_PREFIX.match(first))
+        explicit = bool(QUESTION_PREFIX.match(first))
         # Numbered bold titles make one outline: once a numbered one asks a question, the next
         # numbered ones are titles too, statements or not ("**3. It crashes when a third joins**").
         numbered = bold and len(lines) == 1 and bool(_PARAGRAPH_NUMBER.match(first))
@@ -169,15 +168,15 @@ class _Reader:
         if not explicit and not asking and not (numbered and self.numbered_titles):
             return False
         self.numbered_titles = numbered and (asking or self.numbered_titles)
-        head = next((n for n, part in enumerate(lines) if n and _A_PREFIX.match(plain(part))), len(lines))
+        head = next((n for n, part in enumerate(lines) if n and ANSWER_PREFIX.match(plain(part))), len(lines))
         title = [piece for part in lines[:head] for piece in (*part, Text(" "))]
         if explicit:
-            strip_inline_prefix(title, _Q_PREFIX)
+            strip_inline_prefix(title, QUESTION_PREFIX)
         self.title_section(line, title, title_end=line + head - 1, explicit=explicit)
         if head < len(lines):
             answer = [piece for n, part in enumerate(lines[head:])
                       for piece in ((Text("\n"),) if n else ()) + tuple(part)]
-            strip_inline_prefix(answer, _A_PREFIX)
+            strip_inline_prefix(answer, ANSWER_PREFIX)
             self.outline.block(text_block(line + head, answer))
         return True
 

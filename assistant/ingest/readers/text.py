@@ -37,7 +37,7 @@ _HELP_MARK = "~help"
 _NUMBERED = re.compile(r"^( {0,4})(\d{1,3}(?:\.\d{1,3})*)([.)]?)[ \t]+(?=\S)")
 # A bullet: "*", "-", "+", "•", or an arrow ("->", "=>", ">>", "»", "→") as people type them.
 _BULLET = re.compile(r"^( ?)([*+•-]|-+>|=+>|>>|[»→►▶])[ \t]+(?=\S)")
-_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*\d*\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
+_Q_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*(?:\d+[a-z]?)?\s*[:.)][ \t]*(?=\S)", re.IGNORECASE)
 _A_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)][ \t]*", re.IGNORECASE)
 # An item: a bullet, "1." or "1)", "a.", or a section number ("1.1  What is it?", as contents list them).
 _LIST_ITEM = re.compile(r"^([*+•-]|\d{1,3}[.)]|\d{1,3}(?:\.\d{1,3})+\.?|[a-zA-Z][.)])[ \t]+(?=\S)")
@@ -286,11 +286,14 @@ def _qa_titles(blocks: list[_Raw]) -> list[_Title]:
             if _A_PREFIX.match(line) and _A_PREFIX.match(line).end() > len(line) - len(line.lstrip()):
                 head = n
                 break
-        else:  # no "A:": the answer starts after the line that ends the question, or below it, indented
+        else:
+            # No "A:": the answer starts after the line that ends the question (which may wrap, at a
+            # hanging indent or not); with no such line the block is all question. A block of "Q:"
+            # lines is a list of questions (contents), not a question and its answer.
+            listed = any(_Q_PREFIX.match(line) for line in block.lines[1:])
             asked = next((n + 1 for n, line in enumerate(block.lines) if line.rstrip().endswith("?")), None)
-            indented = next((n for n, line in enumerate(block.lines[1:], start=1)
-                             if _indent(line) > _indent(block.lines[0])), None)
-            head = min(n for n in (asked, indented, head) if n is not None)
+            if not listed and asked:
+                head = asked
         text = " ".join(" ".join([_Q_PREFIX.sub("", block.lines[0]), *block.lines[1:head]]).split())
         if text and len(text) <= MAX_TITLE_CHARS:
             titles.append(_Title(i, text, 1, explicit=True, body_lines=len(block.lines) - head))
