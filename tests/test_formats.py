@@ -588,3 +588,16 @@ def test_a_table_in_an_answer_stays_text(tmp_path):
     path = tmp_path / "faq.md"
     path.write_text("# FAQ\n\n## Which sizes are there?\n\n| Size | Memory |\n|---|---|\n| S | 2 GB |\n| M | 4 GB |\n")
     assert [e.answer for e in load_corpus(path).entries] == ["Size | Memory\nS | 2 GB\nM | 4 GB"]
+
+
+def test_markdown_numbered_questions_over_paragraphs_at_the_margin(tmp_path):
+    # CommonMark reads each "N." as a list of its own, ended by the paragraph under it; a person reads
+    # a question over its answer, statements among the questions included.
+    path = tmp_path / "faq.md"
+    path.write_text("# FAQ\n\n1. How do I install it?\n\nDownload the installer.\n\nIt takes a minute.\n\n"
+                    "2. The music does not play\n\nInstall OpenAL.\n\n3. Can I run two copies?\n\nYes.\n\n"
+                    "## How do I update it?\n\n1. Does it need a restart?\n\nNo: these are steps of this answer.\n\n"
+                    "2. Open the menu.\n\nChoose Update.\n")
+    assert summary(load_corpus(path).entries) == [
+        ("How do I install it?", 3, 7), ("The music does not play", 9, 11), ("Can I run two copies?", 13, 15),
+        ("How do I update it?", 17, 25)]

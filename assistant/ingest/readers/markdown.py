@@ -309,7 +309,8 @@ class _Reader:
                 self.code(token, line)
             elif kind == "html_block":
                 self.html_block(token.content, line, token.map[1] + first_line - 1)
-            elif i in titles:  # "1. Question?" with its answer in the list written under it
+            elif i in titles and not self.heading_asks:  # "1. Question?" over its answer (under a
+                # question heading, such items are steps of that heading's answer)
                 inline = tokens[i + 3]
                 self.title_section(line, self.inlines(inline, line))
                 i += 7  # the one-item list, up to its close
@@ -470,9 +471,11 @@ def _entry_list(tokens, start: int, least: int = 2) -> bool:
 
 
 def _title_items(tokens) -> set[int]:
-    """Where a top-level list of one item, one line long, is a question whose answer is the list just
-    below it ("1. Question?" over "  - answer" indented too little to nest, so CommonMark reads two
-    lists): the token indices of those one-item lists, when the file asks two or more questions so."""
+    """Where a top-level list of one item, one line long, is a question whose answer is what follows
+    it: a list just below it ("1. Question?" over "  - answer" indented too little to nest, so
+    CommonMark reads two lists) or paragraphs at the margin ("1. Question?", a blank line, the
+    answer; "2. ..." then opens a new list). The token indices of those one-item lists, when the
+    file asks two or more questions so."""
     from ..structure import is_question_title
 
     lists = ("ordered_list_open", "bullet_list_open")
@@ -481,9 +484,10 @@ def _title_items(tokens) -> set[int]:
     for i in range(len(tokens) - 7):
         shape = [t.type for t in tokens[i : i + 7]]
         one_line = tokens[i + 3].map and tokens[i + 3].map[1] - tokens[i + 3].map[0] == 1
+        after = tokens[i + 7].type
         if (tokens[i].level == 0 and shape[0] in lists and shape[1:6] == item and one_line
                 and shape[6] == shape[0].replace("open", "close")
-                and tokens[i + 7].type in lists and tokens[i + 7].type != shape[0]):
+                and ((after in lists and after != shape[0]) or after == "paragraph_open")):
             found.append(i)
     asking = [tokens[i].type for i in found if is_question_title(tokens[i + 3].content)]
     if len(asking) < 2:
