@@ -601,3 +601,18 @@ def test_markdown_numbered_questions_over_paragraphs_at_the_margin(tmp_path):
     assert summary(load_corpus(path).entries) == [
         ("How do I install it?", 3, 7), ("The music does not play", 9, 11), ("Can I run two copies?", 13, 15),
         ("How do I update it?", 17, 25)]
+
+
+def test_html_docbook_question_rows_with_q_and_a_label_cells(tmp_path):
+    path = tmp_path / "faq.html"
+    path.write_text('<h1>FAQ</h1>\n<table>\n<tr class="question">\n<td><a name="q1"></a><b>Q:</b></td>\n'
+                    "<td>\n<p>How do I install it?</p></td>\n</tr>\n"
+                    '<tr class="answer">\n<td><b>A:</b></td>\n<td>\n<p>Download the installer.</p>\n</td>\n</tr>\n'
+                    '<tr class="question">\n<td><b>Q:</b></td>\n<td>\n<p>It fails behind a proxy.</p></td>\n</tr>\n'
+                    '<tr class="answer">\n<td><b>A:</b></td>\n<td>\n<p>Set the proxy.</p>\n</td>\n</tr>\n</table>\n')
+    found = load_corpus(path).entries
+    # The question is the cell beside its "Q:" label; the "A:" label is no part of the answer; an entry
+    # ends at its last line of text, not in the next question's row.
+    assert [(e.question, e.answer, e.start_line, e.end_line) for e in found] == [
+        ("How do I install it?", "Download the installer.", 6, 11),
+        ("It fails behind a proxy.", "Set the proxy.", 17, 22)]

@@ -455,6 +455,18 @@ class HtmlWalker:
     def row(self, element) -> None:
         self.flush()
         lead = _row_question(element)
+        if lead is not None and _tag(lead) in ("td", "th"):  # DocBook: <tr class="question"><td>Q:</td><td><p>...
+            first = next((e for e in lead.iter() if isinstance(e.tag, str) and (e.text or "").strip()), lead)
+            self._at(first)
+            line = self.line + _leading_newlines(first)
+            level = self.heading_level + (0 if self.heading_asks else 1)
+            self.prefix, self.tight = "", False
+            # The row, its "Q:" label and anchors included, belongs to the question (the entry before ends above it).
+            row_line = element.sourceline + self.shift if element.sourceline else None
+            self.outline.heading(Section(title=[Text(" ".join(lead.text_content().split()), line)], level=level,
+                                         line=line, explicit=True, anchor=self._inner_anchor(element),
+                                         lead_line=row_line))
+            return
         if lead is not None:  # <tr><td><b>1.1.</b></td><td><b>How ...?</b></td></tr>: a question
             self._at(lead)
             line = self.line
@@ -470,7 +482,10 @@ class HtmlWalker:
             self.flush()
             return
         first = True
+        answer_row = "answer" in (element.get("class") or "").lower().split()
         for cell in element:
+            if answer_row and _A_LABEL.match(cell.text_content()):
+                continue  # DocBook's "A:" label cell
             if _tag(cell) in ("td", "th") and cell.text_content().strip():  # an empty cell is layout
                 if not first:
                     self.inlines.append(Text(" | "))
@@ -541,6 +556,10 @@ def _question_over_break(element):
     return lead if rest.strip() and len(question) <= MAX_LEAD_CHARS and _is_question_term(question) else None
 
 
+_A_LABEL = re.compile(r"^\s*A(?:nswer)?\s*[:.)]?\s*$", re.IGNORECASE)
+_Q_LABEL = re.compile(r"^\s*Q(?:uestion)?\s*(?:\d+[a-z]?)?\s*[:.)]?\s*$", re.IGNORECASE)
+
+
 def _row_question(element):
     """The bold question a table row holds, when that is all it holds besides a number, anchors and a
     sample below it; in a row marked as a question (class "question", as DocBook's Q and A tables
@@ -548,10 +567,13 @@ def _row_question(element):
     cells = [c for c in element if _tag(c) in ("td", "th")]
     bold = [b for cell in cells for b in cell if _tag(b) in ("b", "strong")
             and b.text_content().strip() and not _NUMBER.fullmatch(b.text_content().strip())]
-    if not bold:
+    if not bold and "question" not in (element.get("class") or "").lower().split():
         return None
     if "question" in (element.get("class") or "").lower().split():
-        return bold[0]
+        # Its first bold text that is more than a "Q:" label; else the cell that holds the question.
+        asked = [b for b in bold if not _Q_LABEL.match(b.text_content())]
+        texts = [c for c in cells if c.text_content().strip() and not _Q_LABEL.match(c.text_content())]
+        return asked[0] if asked else texts[-1] if texts else None
     if len(bold) != 1 or not _is_question_term(" ".join(bold[0].text_content().split())):
         return None
     rest = " ".join(element.text_content().split()).replace(" ".join(bold[0].text_content().split()), "", 1)
