@@ -260,10 +260,9 @@ class HtmlWalker:
                     title, answer = title[:n], [Text("", first), *title[n + 1 :]]
                     strip_inline_prefix(answer, ANSWER_PREFIX)
                     break
-        level = self.heading_level + (0 if self.heading_asks else 1)
         self.prefix, self.tight = "", False
-        self.outline.heading(Section(title=title, level=level, line=line, title_end=self.line, explicit=explicit,
-                                     anchor=element.get("id")))
+        self.outline.heading(Section(title=title, level=self.question_level, line=line, title_end=self.line,
+                                     explicit=explicit, anchor=element.get("id")))
         self.answer_follows = explicit and not answer
         if broken is not None:  # <p><b>How ...?</b><br>The answer.</p>: the rest of the paragraph answers
             self._text(broken.tail)
@@ -275,27 +274,34 @@ class HtmlWalker:
             self.outline.block(text_block(answer[0].line, answer))
         return True
 
+    @property
+    def question_level(self) -> int:
+        """The level of a question titled by a paragraph, a row or a class, not a heading: beside the
+        last heading when that asks a question, else below it."""
+        return self.heading_level + (0 if self.heading_asks else 1)
+
+    def text_question(self, element, anchor_of, lead_line: int | None = None) -> Section:
+        """Open a section titled by an element's text, as one line (it may hold paragraphs, which a
+        title does not), starting at the line of its first text (its tag may stand above a <p>)."""
+        first = next((e for e in element.iter() if isinstance(e.tag, str) and (e.text or "").strip()), element)
+        line = (first.sourceline + self.shift if first.sourceline else self.line) + _leading_newlines(first)
+        self.prefix, self.tight = "", False
+        section = Section(title=[Text(" ".join(element.text_content().split()), line)], level=self.question_level,
+                          line=line, explicit=True, anchor=anchor_of.get("id") or self._inner_anchor(anchor_of),
+                          lead_line=lead_line)
+        self.outline.heading(section)
+        return section
+
     def classed_question(self, element) -> None:
         """An element whose class says it is a question (<div class="question">, "faq-question"), or an
         accordion's button that asks one: a section whatever its wording; what follows it, up to the
         next question or heading, answers it."""
         self.flush()
-        # The line of its first text (the tag may stand on a line of its own, above a <p>).
-        first = next((e for e in element.iter() if isinstance(e.tag, str) and (e.text or "").strip()), element)
-        text = first.text or ""
-        line = (first.sourceline + self.shift if first.sourceline else self.line) + text[: len(text) - len(
-            text.lstrip())].count("\n")
-        # Its text as one line: the element may hold paragraphs, which a title does not.
-        title: list[Inline] = [Text(" ".join(element.text_content().split()), line)]
-        level = self.heading_level + (0 if self.heading_asks else 1)
-        self.prefix, self.tight = "", False
-        section = Section(title=title, level=level, line=line, explicit=True,
-                          anchor=element.get("id") or self._inner_anchor(element))
-        self.outline.heading(section)
+        section = self.text_question(element, element)
         self.children(element)  # read to keep the line count, then dropped: it is the title
         self.flush()
         section.blocks.clear()
-        section.title_end = max(line, self.line - (1 if self.line > line else 0))
+        section.title_end = max(section.line, self.line - (1 if self.line > section.line else 0))
 
     def qa_table(self, element, columns: tuple[int, int, int]) -> None:
         """A table of questions and their answers (`question_answer_columns`): a section per row."""
@@ -305,14 +311,7 @@ class HtmlWalker:
             cells = [c for c in row if _tag(c) in ("td", "th")]
             if max(question, answer) >= len(cells) or not cells[question].text_content().strip():
                 continue
-            self._at(cells[question])
-            line = self.line + _leading_newlines(cells[question])
-            title: list[Inline] = [Text(" ".join(cells[question].text_content().split()), line)]
-            level = self.heading_level + (0 if self.heading_asks else 1)
-            self.prefix, self.tight = "", False
-            section = Section(title=title, level=level, line=line, explicit=True,
-                              anchor=row.get("id") or self._inner_anchor(row))
-            self.outline.heading(section)
+            section = self.text_question(cells[question], row)
             self.children(cells[answer])
             self.flush()
             self.outline.leave(section)  # the answer is the cell: what follows the table is not in it
@@ -456,23 +455,15 @@ class HtmlWalker:
         self.flush()
         lead = _row_question(element)
         if lead is not None and _tag(lead) in ("td", "th"):  # DocBook: <tr class="question"><td>Q:</td><td><p>...
-            first = next((e for e in lead.iter() if isinstance(e.tag, str) and (e.text or "").strip()), lead)
-            self._at(first)
-            line = self.line + _leading_newlines(first)
-            level = self.heading_level + (0 if self.heading_asks else 1)
-            self.prefix, self.tight = "", False
             # The row, its "Q:" label and anchors included, belongs to the question (the entry before ends above it).
-            row_line = element.sourceline + self.shift if element.sourceline else None
-            self.outline.heading(Section(title=[Text(" ".join(lead.text_content().split()), line)], level=level,
-                                         line=line, explicit=True, anchor=self._inner_anchor(element),
-                                         lead_line=row_line))
+            self.text_question(lead, element, lead_line=element.sourceline + self.shift if element.sourceline else None)
             return
         if lead is not None:  # <tr><td><b>1.1.</b></td><td><b>How ...?</b></td></tr>: a question
             self._at(lead)
             line = self.line
-            level = self.heading_level + (0 if self.heading_asks else 1)
             self.prefix, self.tight = "", False
-            self.outline.heading(Section(title=self.inline_of(lead), level=level, line=line, title_end=self.line,
+            self.outline.heading(Section(title=self.inline_of(lead), level=self.question_level, line=line,
+                                         title_end=self.line,
                                          anchor=self._inner_anchor(element)))
             cell = lead.getparent()
             self._text(lead.tail)
