@@ -616,3 +616,13 @@ def test_html_docbook_question_rows_with_q_and_a_label_cells(tmp_path):
     assert [(e.question, e.answer, e.start_line, e.end_line) for e in found] == [
         ("How do I install it?", "Download the installer.", 6, 11),
         ("It fails behind a proxy.", "Set the proxy.", 17, 22)]
+
+
+def test_markdown_empty_anchor_line_over_a_bold_question(tmp_path):
+    path = tmp_path / "faq.md"
+    path.write_text('# FAQ\n\n<a name="faq1"></a>\n**(1) How do I install it?**\n\nRun the installer.\n\n'
+                    '<a name="faq2"></a>\n**(2) Why does it fail behind a proxy?**\n\nSet the proxy.\n')
+    found = load_corpus(path).entries
+    # The anchor is the question's (its citation's "#faq1"); the running number is no part of it.
+    assert [(e.question, e.start_line, e.end_line, e.anchor) for e in found] == [
+        ("How do I install it?", 4, 6, "faq1"), ("Why does it fail behind a proxy?", 9, 11, "faq2")]

@@ -301,6 +301,14 @@ class _Reader:
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
                 inline.children = self.inline_tokens(inline.content)
+                if (anchored := _anchor_line(inline.children)) is not None:
+                    # '<a name="faq1"></a>' on a line of its own over a bold question: the anchor is the
+                    # question's, and the question starts on the next line.
+                    name, rest = anchored
+                    if _all_bold_children(rest):
+                        inline.children = rest
+                        self.pending_anchor, self.anchor_line = name, line
+                        line += 1
                 self.block(line, self.inlines(inline, line), bold=_all_bold(inline),
                            title_lines=_bold_lead_lines(inline))
                 inline.children = None
@@ -499,9 +507,30 @@ def _title_items(tokens) -> set[int]:
 
 def _all_bold(token) -> bool:
     """The paragraph is one bold span ("**How do I ...?**")."""
-    children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    return _all_bold_children(token.children or [])
+
+
+def _all_bold_children(children: list) -> bool:
+    children = [c for c in children if not (c.type == "text" and not c.content.strip())]
     return (len(children) >= 3 and children[0].type == "strong_open" and children[-1].type == "strong_close"
             and not any(c.type == "strong_open" for c in children[1:-1]))
+
+
+_EMPTY_ANCHOR = re.compile(r"""^<a\s[^>]*\b(?:name|id)\s*=\s*["']?([^"'\s>]+)[^>]*>$""", re.IGNORECASE)
+
+
+def _anchor_line(children: list) -> tuple[str, list] | None:
+    """(the anchor's name, the children after its line) when a paragraph's first line is only an
+    empty anchor ('<a name="faq1"></a>'); None otherwise."""
+    shown = [c for c in children if not (c.type == "text" and not c.content.strip())]
+    if len(shown) < 3 or shown[0].type != "html_inline" or not (m := _EMPTY_ANCHOR.match(shown[0].content.strip())):
+        return None
+    n = 1
+    if shown[n].type == "html_inline" and shown[n].content.strip().lower() == "</a>":
+        n += 1
+    if n >= len(shown) or shown[n].type != "softbreak":
+        return None
+    return m.group(1), children[children.index(shown[n]) + 1 :]
 
 
 def _bold_lead_lines(token) -> int:
