@@ -17,7 +17,6 @@ emphasised or listed question (one bold question in an answer is emphasis, not a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .document import (
@@ -34,9 +33,7 @@ from .document import (
     strip_inline_prefix,
     text_block,
 )
-from .structure import ANSWER_PREFIX, QUESTION_PREFIX, asks, is_question_title
-
-_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
+from .structure import ANSWER_PREFIX, NUMBERED_TITLE, QUESTION_PREFIX, asks, is_question_title
 
 
 @dataclass
@@ -76,7 +73,7 @@ def _question(index: int, block: Block, blocks: list[Block]) -> _Question | None
     title = [piece for line in lines[:head] for piece in (*line, Text(" "))]
     standalone = bool(block.title_lines) and head == len(lines)
     asks = is_question_title(plain(title))
-    numbered = standalone and bool(_NUMBER.match(plain(title)))
+    numbered = standalone and bool(NUMBERED_TITLE.match(plain(title)))
     if not asks and not numbered:
         return None
     return _Question(index, title, block.line + head - 1, _joined(lines[head:]), explicit=False,

@@ -34,6 +34,9 @@ _SECTION_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*\.?\s+")
 # General English, not drawn from any FAQ.
 _INTERROGATIVES = frozenset("how what why when where who whom whose which".split())
 MAX_TITLE_CHARS = 400
+# A title that opens with its number in an outline ("3. ...", "2.1) ..."): numbered titles after a
+# numbered question are its siblings, statements or not.
+NUMBERED_TITLE = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
 # "Q:", "Q1.", "Q4a)", "Question:" before a question, and "A:", "Answer:" before its answer.
 QUESTION_PREFIX = re.compile(r"^\s*Q(?:uestion)?\s*(?:\d+[a-z]?)?\s*[:.)]\s+(?=\S)", re.IGNORECASE)
 ANSWER_PREFIX = re.compile(r"^\s*A(?:nswer)?\s*[:.)]\s*", re.IGNORECASE)

@@ -33,13 +33,12 @@ from ..document import (
     text_block,
 )
 from ..lines import normalize_newlines, split_lines
-from ..structure import ANSWER_PREFIX, QUESTION_PREFIX
+from ..structure import ANSWER_PREFIX, NUMBERED_TITLE, QUESTION_PREFIX
 from .html import HtmlWalker, only_tags, parse_html, scan_tags
 from .tables import question_answer_columns
 
 _ATTRIBUTES = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")  # "## Title {#anchor .class}"
 _MYST_TARGET = re.compile(r"^\(([^()\s]+)\)=$")
-_PARAGRAPH_NUMBER = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]\s+\S")
 _CODE_TAGS = frozenset("code kbd samp tt var".split())
 # The longest first paragraph of a list item read as an entry's title (a question, or an error message).
 MAX_ITEM_TITLE = 300
@@ -163,7 +162,7 @@ class _Reader:
         explicit = bool(QUESTION_PREFIX.match(first))
         # Numbered bold titles make one outline: once a numbered one asks a question, the next
         # numbered ones are titles too, statements or not ("**3. It crashes when a third joins**").
-        numbered = bold and len(lines) == 1 and bool(_PARAGRAPH_NUMBER.match(first))
+        numbered = bold and len(lines) == 1 and bool(NUMBERED_TITLE.match(first))
         asking = bold and is_question_title(plain(inlines))
         if not explicit and not asking and not (numbered and self.numbered_titles):
             return False
