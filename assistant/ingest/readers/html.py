@@ -64,11 +64,15 @@ def _furniture(element) -> bool:
 _QUESTION_CLASS_WORDS = frozenset(("question",))
 
 
+def _class_words(element) -> set[str]:
+    """The words of an element's class attribute, split also at "-" and "_" ("faq__question")."""
+    return set(re.split(r"[\s_-]+", (element.get("class") or "").lower())) - {""}
+
+
 def _classed_question(element) -> bool:
     """The element's class says it is one question: a class word in `_QUESTION_CLASS_WORDS`, short
     text, and no question of that kind inside it."""
-    words = re.split(r"[\s_-]+", (element.get("class") or "").lower())
-    if _QUESTION_CLASS_WORDS.isdisjoint(words):
+    if _QUESTION_CLASS_WORDS.isdisjoint(_class_words(element)):
         return False
     text = " ".join(element.text_content().split())
     return 0 < len(text) <= MAX_LEAD_CHARS and not any(
@@ -463,8 +467,7 @@ class HtmlWalker:
             line = self.line
             self.prefix, self.tight = "", False
             self.outline.heading(Section(title=self.inline_of(lead), level=self.question_level, line=line,
-                                         title_end=self.line,
-                                         anchor=self._inner_anchor(element)))
+                                         title_end=self.line, anchor=self._inner_anchor(element)))
             cell = lead.getparent()
             self._text(lead.tail)
             for child in cell[cell.index(lead) + 1 :]:  # a sample shown with the question: its answer's start
@@ -473,7 +476,7 @@ class HtmlWalker:
             self.flush()
             return
         first = True
-        answer_row = "answer" in (element.get("class") or "").lower().split()
+        answer_row = "answer" in _class_words(element)
         for cell in element:
             if answer_row and _A_LABEL.match(cell.text_content()):
                 continue  # DocBook's "A:" label cell
@@ -558,9 +561,7 @@ def _row_question(element):
     cells = [c for c in element if _tag(c) in ("td", "th")]
     bold = [b for cell in cells for b in cell if _tag(b) in ("b", "strong")
             and b.text_content().strip() and not _NUMBER.fullmatch(b.text_content().strip())]
-    if not bold and "question" not in (element.get("class") or "").lower().split():
-        return None
-    if "question" in (element.get("class") or "").lower().split():
+    if "question" in _class_words(element):
         # Its first bold text that is more than a "Q:" label; else the cell that holds the question.
         asked = [b for b in bold if not _Q_LABEL.match(b.text_content())]
         texts = [c for c in cells if c.text_content().strip() and not _Q_LABEL.match(c.text_content())]
